@@ -1,0 +1,520 @@
+"""Real-life demand and lead-time profiles (scenario levels 2, 4 and 5).
+
+The report builds a profile from a product's daily series in four steps, and so does
+:func:`build_profile`:
+
+1. **Scale** the series to the target mean: ``y = x * target_mean / mean(x)`` (the report uses 10 for
+   demand and 3 for lead times).
+2. **Round** every value to an integer, *half away from zero* (``2.5 -> 3``, ``3.5 -> 4``; the values
+   are non-negative, so this is ``floor(y + 1/2)``), the rounding of a spreadsheet's ``ROUND``.
+   NumPy's ``np.rint`` (half to even) would give ``2.5 -> 2``. The choice matters when many scaled
+   values are exact halves: built-in lead-time profile SKU13 (raw values 1..3, mean 1.2, so the scaled
+   values are 2.5, 5 and 7.5) has mean 3.45 with this rule and would have about 2.55 with ``np.rint``.
+   A fractional part within 1e-9 of one half counts as a tie (see :func:`round_half_away_from_zero`).
+3. **Lead times only:** clip to at least 1 *after* rounding (a shipment never arrives in the period it
+   is sent). Clipping only moves mass up, so it can only raise the mean.
+
+The profile's mean is therefore the target only up to rounding: rounding moves it by at most 0.5, and
+by more than a few hundredths when the series takes few distinct values, because the rounding errors
+then repeat instead of averaging out (a series of 1s, 2s and 3s with mean 1.25 scaled to 3 becomes
+2.4, 4.8, 7.2 and rounds to 2, 5, 7, mean 2.68). The built-in demand means lie in 9.83..10.19 and the
+lead-time means in 2.68..3.45; ``docs/profiles.md`` lists them and :func:`profile_stats` computes them.
+No correction is applied, to stay with the report's method.
+4. The **empirical PMF** of the integers: ``pmf[k] = (number of days with value k) / (number of days)``
+   on ``0..max``, as float64.
+
+Inputs are daily tables in either layout:
+
+* **wide** (the MABIM benchmark's files): a date column (``date`` or ``Date``) and one column per
+  product, one row per day;
+* **long**: one row per (date, product) with columns ``date``, ``product``, ``value`` (names configurable).
+
+:func:`read_daily_table` turns either into ``{product: daily values in date order}``, and
+:func:`build_profiles` applies :func:`build_profile` to each product. pandas is needed only for these
+two table readers (``pip install pandas``); the built-in profiles load with the standard library.
+
+The built-in profiles (:func:`load_builtin_profiles`) are 18 demand PMFs (mean 10) and 18 lead-time
+PMFs (mean 3) for products SKU0..SKU17 of the MABIM ``sku2778`` data (Apache-2.0), derived with this
+module by ``benchmarks/regenerate_profiles.py``; ``meio_envs/data/PROVENANCE.md`` says what data went in.
+Node k of a network (in its documented node order) gets product k.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+
+from meio_envs.distributions import EmpiricalPMF
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+__all__ = [
+    "DEMAND_TARGET_MEAN",
+    "LEAD_TIME_TARGET_MEAN",
+    "BuiltinProfiles",
+    "build_profile",
+    "build_profiles",
+    "builtin_distributions",
+    "load_builtin_profiles",
+    "profile_stats",
+    "read_daily_table",
+    "round_half_away_from_zero",
+]
+
+DEMAND_TARGET_MEAN = 10.0
+LEAD_TIME_TARGET_MEAN = 3.0
+_KINDS = ("demand", "lead_time")
+_TIE_TOL = 1e-9
+_LAYOUTS = ("auto", "wide", "long")
+ProfileKind = Literal["demand", "lead_time"]
+
+
+# --------------------------------------------------------------------------------------------------
+# The builder
+# --------------------------------------------------------------------------------------------------
+
+
+def round_half_away_from_zero(values: np.ndarray) -> np.ndarray:
+    """Round to the nearest integer, ties away from zero (``0.5 -> 1``, ``2.5 -> 3``, ``-2.5 -> -3``).
+
+    Computed as ``floor(|y|) + (frac(|y|) >= 0.5 - 1e-9)``: a fractional part within ``1e-9`` below
+    one half counts as a tie. Scaled values are often meant to be exact halves (a lead-time series
+    with mean 1.2 scaled to 3 gives ``1 * 3 / 1.2 = 2.5``), and the tolerance makes sure the result
+    does not depend on the floating-point evaluation order of the scaling.
+    """
+    y = np.asarray(values, dtype=np.float64)
+    a = np.abs(y)
+    f = np.floor(a)
+    return np.copysign(f + (a - f >= 0.5 - _TIE_TOL), y)
+
+
+def _check_kind(kind: str) -> None:
+    if kind not in _KINDS:
+        raise ValueError(f"kind must be 'demand' or 'lead_time', got {kind!r}")
+
+
+def _as_float_series(series: Any) -> np.ndarray:
+    """The series as a 1-D float64 array, with a clear error for anything non-numeric."""
+    if hasattr(series, "to_numpy") and not isinstance(series, np.ndarray):
+        series = series.to_numpy()
+    if isinstance(series, (str, bytes)):
+        raise ValueError(f"series must be a sequence of numbers, got a string {series!r}")
+    arr = np.asarray(series)
+    if arr.dtype == bool:
+        raise ValueError("series must hold numbers, got booleans")
+    if arr.dtype.kind not in "iuf":
+        try:
+            arr = arr.astype(np.float64)
+        except (TypeError, ValueError):
+            bad = next((v for v in np.ravel(arr) if not _is_number(v)), None)
+            raise ValueError(
+                f"series must hold numbers; found non-numeric value {bad!r} (dtype {arr.dtype})"
+            ) from None
+    arr = np.asarray(arr, dtype=np.float64)
+    if arr.ndim != 1:
+        raise ValueError(f"series must be one-dimensional (one value per day), got shape {arr.shape}")
+    return arr
+
+
+def _is_number(v: Any) -> bool:
+    if isinstance(v, (bool, np.bool_)):
+        return False
+    try:
+        float(v)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def _validate_series(arr: np.ndarray) -> None:
+    if arr.size == 0:
+        raise ValueError("series is empty: need at least one daily value")
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        idx = np.flatnonzero(bad)
+        raise ValueError(
+            f"series contains {idx.size} NaN/infinite value(s) (first at position {idx[0]}); "
+            "fill or drop missing days before building a profile"
+        )
+    neg = arr < 0
+    if neg.any():
+        idx = np.flatnonzero(neg)
+        raise ValueError(
+            f"series contains {idx.size} negative value(s) (first {arr[idx[0]]:g} at position "
+            f"{idx[0]}); demand and lead times must be >= 0"
+        )
+    if float(arr.sum()) == 0.0:
+        raise ValueError(
+            "series is all zeros (mean 0), so it cannot be scaled to a target mean; "
+            "drop this product"
+        )
+
+
+def build_profile(series: Any, target_mean: float, *, kind: ProfileKind) -> np.ndarray:
+    """Turn one daily series into an integer PMF the way the report does.
+
+    Args:
+        series: the daily values (list, NumPy array or pandas Series), in any order (order does not
+            change the PMF). Must be non-empty, finite, non-negative and not all zero.
+        target_mean: the mean to scale to (10 for the report's demand, 3 for its lead times); > 0.
+        kind: ``"demand"`` or ``"lead_time"``; lead times are clipped to at least 1 after rounding.
+
+    Returns:
+        float64 array ``pmf`` on ``0..K`` (K = largest rounded value), summing to 1. Its mean is
+        ``target_mean`` up to rounding (and, for lead times, clipping); see :func:`profile_stats`.
+
+    Raises:
+        ValueError: empty series, NaN/inf, negative values, all zeros, non-numeric values, a bad
+            ``target_mean`` or ``kind``.
+    """
+    _check_kind(kind)
+    try:
+        tm = float(target_mean)
+    except (TypeError, ValueError):
+        raise ValueError(f"target_mean must be a positive number, got {target_mean!r}") from None
+    if not (math.isfinite(tm) and tm > 0):
+        raise ValueError(f"target_mean must be a positive finite number, got {target_mean!r}")
+    x = _as_float_series(series)
+    _validate_series(x)
+    scaled = x * tm / float(np.mean(x))
+    rounded = round_half_away_from_zero(scaled)
+    if kind == "lead_time":
+        rounded = np.maximum(rounded, 1.0)
+    ints = rounded.astype(np.int64)
+    counts = np.bincount(ints)
+    return counts.astype(np.float64) / float(ints.size)
+
+
+def profile_stats(pmf: Any) -> dict[str, float]:
+    """Mean, standard deviation, coefficient of variation, P(0), min and max of an integer PMF."""
+    p = np.asarray(pmf, dtype=np.float64)
+    k = np.arange(p.size)
+    mean = float(np.dot(k, p))
+    std = float(math.sqrt(max(float(np.dot((k - mean) ** 2, p)), 0.0)))
+    nz = np.flatnonzero(p > 0)
+    return {
+        "mean": mean,
+        "std": std,
+        "cv": std / mean if mean > 0 else float("nan"),
+        "p_zero": float(p[0]),
+        "min": int(nz[0]) if nz.size else 0,
+        "max": int(nz[-1]) if nz.size else 0,
+    }
+
+
+# --------------------------------------------------------------------------------------------------
+# Reading daily tables (pandas, imported lazily)
+# --------------------------------------------------------------------------------------------------
+
+
+def _require_pandas() -> Any:
+    try:
+        import pandas as pd
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError(
+            "reading daily tables needs pandas, an optional dependency of meio-envs: "
+            "`pip install pandas` (or `pip install meio-envs[rl]`). The built-in profiles "
+            "(load_builtin_profiles) do not need it."
+        ) from exc
+    return pd
+
+
+def _count_leading_comments(path: Path) -> int:
+    """Number of leading lines starting with '#' (the MABIM demand file has one)."""
+    n = 0
+    with open(path, encoding="utf-8-sig") as fh:
+        for line in fh:
+            if line.lstrip().startswith("#"):
+                n += 1
+            else:
+                break
+    return n
+
+
+def _read_csv(source: str | os.PathLike[str]) -> pd.DataFrame:
+    pd = _require_pandas()
+    path = Path(source)
+    if not path.is_file():
+        raise FileNotFoundError(f"daily table not found: {path}")
+    skip = _count_leading_comments(path)
+    # Blank lines (the MABIM VLT file has one after its header) are skipped by pandas by default.
+    return pd.read_csv(path, skiprows=skip, skip_blank_lines=True, encoding="utf-8-sig")
+
+
+def _find_column(df: pd.DataFrame, name: str, what: str) -> Any:
+    """Column ``name``; failing that the only column equal to it ignoring case (``Date``/``date``)."""
+    if name in df.columns:
+        return name
+    matches = [c for c in df.columns if str(c).strip().lower() == name.strip().lower()]
+    if len(matches) == 1:
+        return matches[0]
+    raise ValueError(
+        f"no {what} column {name!r} in the table (columns: {_show_columns(df)}); "
+        f"pass {what}_column=... to name it"
+    )
+
+
+def _show_columns(df: pd.DataFrame, limit: int = 8) -> str:
+    cols = [str(c) for c in df.columns]
+    more = f", ... ({len(cols)} in all)" if len(cols) > limit else ""
+    return ", ".join(cols[:limit]) + more
+
+
+def _has_column(df: pd.DataFrame, name: str) -> bool:
+    try:
+        _find_column(df, name, "x")
+    except ValueError:
+        return False
+    return True
+
+
+def _parse_dates(values: pd.Series, where: str) -> pd.Series:
+    pd = _require_pandas()
+    try:
+        return pd.to_datetime(values)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"{where}: could not parse the dates ({exc})") from None
+
+
+def _numeric(values: pd.Series, product: str) -> np.ndarray:
+    """Values as float64; NaN stays NaN (build_profile rejects it), text is an error here."""
+    pd = _require_pandas()
+    num = pd.to_numeric(values, errors="coerce")
+    bad = num.isna() & values.notna()
+    if bad.any():
+        first = values[bad].iloc[0]
+        raise ValueError(f"product {product!r}: non-numeric value {first!r}")
+    return num.to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def _date_mask(dates: pd.Series, start: Any, end: Any) -> pd.Series:
+    pd = _require_pandas()
+    mask = pd.Series(True, index=dates.index)
+    if start is not None:
+        mask &= dates >= pd.Timestamp(start)
+    if end is not None:
+        mask &= dates <= pd.Timestamp(end)
+    return mask
+
+
+def read_daily_table(
+    source: str | os.PathLike[str] | pd.DataFrame,
+    *,
+    layout: Literal["auto", "wide", "long"] = "auto",
+    date_column: str = "date",
+    product_column: str = "product",
+    value_column: str = "value",
+    products: Iterable[str] | None = None,
+    start: Any = None,
+    end: Any = None,
+) -> dict[str, np.ndarray]:
+    """Read a daily table into ``{product: float64 values in date order}``.
+
+    Args:
+        source: a pandas DataFrame or the path of a CSV file. CSV files may start with ``#`` comment
+            lines and contain blank lines (both occur in the MABIM files), and dates in any format
+            pandas parses (``2018-07-01``, ``2018/7/1``).
+        layout: ``"wide"`` (date column + one column per product), ``"long"`` (one row per date and
+            product) or ``"auto"``: long when the table has both ``product_column`` and
+            ``value_column``, wide otherwise.
+        date_column: the date column's name; matched case-insensitively when there is no exact match,
+            so MABIM's ``Date`` works with the default.
+        product_column, value_column: column names of the long layout.
+        products: keep only these products, in this order (default: all, in table order).
+        start, end: optional inclusive date bounds (anything ``pandas.Timestamp`` accepts).
+
+    Rows are sorted by date (stable). Repeated dates (wide) or repeated (date, product) pairs (long)
+    are errors; missing days are *not* filled in (each product's series is the rows it has), and
+    missing values come back as NaN, which :func:`build_profile` rejects with a clear error.
+
+    Raises:
+        ImportError: pandas is not installed.
+        FileNotFoundError: the CSV path does not exist.
+        ValueError: bad layout, missing columns or products, unparseable dates, duplicates, text values.
+    """
+    pd = _require_pandas()
+    if layout not in _LAYOUTS:
+        raise ValueError(f"layout must be one of {_LAYOUTS}, got {layout!r}")
+    if isinstance(source, pd.DataFrame):
+        df = source
+    elif isinstance(source, (str, os.PathLike)):
+        df = _read_csv(source)
+    else:
+        raise TypeError(f"source must be a pandas DataFrame or a CSV path, got {type(source).__name__}")
+    if df.shape[0] == 0:
+        raise ValueError("the daily table has no rows")
+    if layout == "auto":
+        layout = (
+            "long" if _has_column(df, product_column) and _has_column(df, value_column) else "wide"
+        )
+
+    dcol = _find_column(df, date_column, "date")
+    dates = _parse_dates(df[dcol], "date column")
+    keep = _date_mask(dates, start, end)
+    if not keep.any():
+        raise ValueError(f"no rows between start={start!r} and end={end!r}")
+
+    out: dict[str, np.ndarray] = {}
+    if layout == "wide":
+        if dates.duplicated().any():
+            dup = dates[dates.duplicated()].iloc[0]
+            raise ValueError(f"wide table: date {dup.date()} appears more than once")
+        sub = df.loc[keep]
+        order = np.argsort(dates[keep].to_numpy(), kind="stable")
+        available = [c for c in df.columns if c != dcol]
+        if not available:
+            raise ValueError("wide table has a date column but no product columns")
+        names = {str(c): c for c in available}
+        wanted = list(names) if products is None else [str(p) for p in products]
+        missing = [p for p in wanted if p not in names]
+        if missing:
+            raise ValueError(f"products not in the table: {missing} (columns: {_show_columns(df)})")
+        for p in wanted:
+            out[p] = _numeric(sub[names[p]], p)[order]
+        return out
+
+    pcol = _find_column(df, product_column, "product")
+    vcol = _find_column(df, value_column, "value")
+    sub = pd.DataFrame(
+        {"date": dates[keep], "product": df.loc[keep, pcol].astype(str), "value": df.loc[keep, vcol]}
+    )
+    dup = sub.duplicated(["date", "product"])
+    if dup.any():
+        row = sub[dup].iloc[0]
+        raise ValueError(
+            f"long table: product {row['product']!r} has more than one row for {row['date'].date()}"
+        )
+    table_order = list(dict.fromkeys(sub["product"]))
+    wanted = table_order if products is None else [str(p) for p in products]
+    missing = [p for p in wanted if p not in set(table_order)]
+    if missing:
+        raise ValueError(f"products not in the table: {missing}")
+    sub = sub.sort_values("date", kind="stable")
+    groups = {name: g for name, g in sub.groupby("product", sort=False)}
+    for p in wanted:
+        out[p] = _numeric(groups[p]["value"], p)
+    return out
+
+
+def build_profiles(
+    source: str | os.PathLike[str] | pd.DataFrame | Mapping[str, Any],
+    target_mean: float,
+    *,
+    kind: ProfileKind,
+    products: Iterable[str] | None = None,
+    layout: Literal["auto", "wide", "long"] = "auto",
+    **read_kwargs: Any,
+) -> dict[str, np.ndarray]:
+    """Build one profile per product: ``{product: pmf}`` (see :func:`build_profile`).
+
+    ``source`` is anything :func:`read_daily_table` reads (a DataFrame or a CSV path, wide or long
+    layout) or an already-read mapping ``{product: daily values}``. ``read_kwargs`` go to
+    :func:`read_daily_table` (``date_column``, ``product_column``, ``value_column``, ``start``, ``end``).
+    Errors name the product they come from.
+    """
+    _check_kind(kind)
+    if isinstance(source, Mapping):
+        wanted = list(source) if products is None else [str(p) for p in products]
+        missing = [p for p in wanted if p not in source]
+        if missing:
+            raise ValueError(f"products not in the mapping: {missing}")
+        series = {p: source[p] for p in wanted}
+    else:
+        series = read_daily_table(source, layout=layout, products=products, **read_kwargs)
+    out: dict[str, np.ndarray] = {}
+    for name, values in series.items():
+        try:
+            out[name] = build_profile(values, target_mean, kind=kind)
+        except ValueError as exc:
+            raise ValueError(f"product {name!r} ({kind}): {exc}") from None
+    return out
+
+
+# --------------------------------------------------------------------------------------------------
+# Built-in profiles
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class BuiltinProfiles:
+    """The shipped profiles: ``demand[k]`` and ``lead_time[k]`` are product ``products[k]``'s PMFs.
+
+    PMFs are read-only float64 arrays on ``0..K`` summing to 1. ``provenance`` is the JSON file's
+    provenance record (source repository, paths, commits, date ranges, licence, citation).
+    """
+
+    demand: tuple[np.ndarray, ...]
+    lead_time: tuple[np.ndarray, ...]
+    products: tuple[str, ...]
+    provenance: dict[str, Any]
+    method: dict[str, Any]
+
+    def pmfs(self, kind: ProfileKind) -> tuple[np.ndarray, ...]:
+        """``demand`` or ``lead_time``."""
+        _check_kind(kind)
+        return self.demand if kind == "demand" else self.lead_time
+
+
+def _builtin_json_text() -> str:
+    try:
+        from importlib import resources
+
+        return (resources.files("meio_envs") / "data" / "profiles.json").read_text(encoding="utf-8")
+    except (ModuleNotFoundError, FileNotFoundError, TypeError, AttributeError, NotADirectoryError):
+        return (Path(__file__).resolve().parent / "data" / "profiles.json").read_text(encoding="utf-8")
+
+
+def _frozen_pmf(values: Any, label: str) -> np.ndarray:
+    p = np.asarray(values, dtype=np.float64)
+    if p.ndim != 1 or p.size == 0 or not np.all(np.isfinite(p)) or np.any(p < 0):
+        raise ValueError(f"built-in profile {label}: not a valid PMF")
+    total = float(p.sum())
+    if abs(total - 1.0) > 1e-9:
+        raise ValueError(f"built-in profile {label}: sums to {total!r}, not 1")
+    p = p / total  # the file stores 12 significant digits; renormalise the last ulps away
+    p.setflags(write=False)
+    return p
+
+
+def parse_profiles_payload(payload: Mapping[str, Any]) -> BuiltinProfiles:
+    """Turn the JSON payload (as written by ``benchmarks/regenerate_profiles.py``) into profiles."""
+    products = tuple(str(p) for p in payload["products"])
+    pmfs = {}
+    for kind in _KINDS:
+        table = payload[kind]["pmfs"]
+        if list(table) != list(products):
+            raise ValueError(f"built-in {kind} profiles do not list the products in order {products}")
+        pmfs[kind] = tuple(_frozen_pmf(table[p], f"{p} {kind}") for p in products)
+    return BuiltinProfiles(
+        demand=pmfs["demand"],
+        lead_time=pmfs["lead_time"],
+        products=products,
+        provenance=dict(payload["provenance"]),
+        method=dict(payload.get("method", {})),
+    )
+
+
+@functools.cache
+def load_builtin_profiles() -> BuiltinProfiles:
+    """The 18 demand (mean 10) and 18 lead-time (mean 3) profiles shipped in ``data/profiles.json``."""
+    return parse_profiles_payload(json.loads(_builtin_json_text()))
+
+
+def builtin_distributions(kind: ProfileKind) -> list[EmpiricalPMF]:
+    """The built-in profiles of one kind as distributions, labelled e.g. ``"SKU3 demand"``."""
+    _check_kind(kind)
+    prof = load_builtin_profiles()
+    word = "demand" if kind == "demand" else "lead time"
+    return [
+        EmpiricalPMF(tuple(float(x) for x in pmf), label=f"{name} {word}")
+        for name, pmf in zip(prof.products, prof.pmfs(kind))
+    ]
