@@ -286,7 +286,9 @@ def match_backorders(f: np.ndarray, target: float, tol: float = 1e-12) -> tuple[
     ``B(s) <= target`` (within ``tol``), the real s solving ``B(s) = target``
     (linear between integers; may be negative when the target exceeds the mean),
     and the integer of {smallest - 1, smallest} whose B is closest to the target
-    (ties go to the larger level).
+    (a tie within 1e-9 goes to the larger level, so "nearest" differs from
+    "smallest" only when it is strictly closer; exact ties happen whenever the
+    target comes from a level ending in .5 on the same distribution).
     """
     if not np.isfinite(target) or target < 0:
         raise ValueError(f"match_backorders: target must be a finite number >= 0, got {target}")
@@ -296,7 +298,7 @@ def match_backorders(f: np.ndarray, target: float, tol: float = 1e-12) -> tuple[
         return 0, float(curve[0] - target), 0
     hi, lo = curve[n - 1], curve[n]
     real = (n - 1) + (hi - target) / (hi - lo) if hi > lo else float(n)
-    nearest = n - 1 if abs(hi - target) < abs(lo - target) else n
+    nearest = n - 1 if abs(hi - target) < abs(lo - target) - 1e-9 else n
     return n, float(min(real, n)), nearest
 
 
