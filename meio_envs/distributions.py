@@ -1,0 +1,275 @@
+"""Integer distributions for demand and shipment lead times.
+
+Every distribution is defined by one thing: its probability mass function (PMF) on the integers
+``0..K``. Sampling is inverse-CDF on that PMF, so the simulator (which draws from tables with one
+uniform per draw, see :mod:`meio_envs.core.rng`), the heuristic (which convolves the PMFs) and
+:meth:`Distribution.sample` can never disagree about what a distribution is.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from scipy import stats
+
+__all__ = [
+    "Distribution",
+    "EmpiricalPMF",
+    "Fixed",
+    "Poisson",
+    "PoissonUniformMean",
+    "RoundedNormal",
+    "UniformInt",
+    "distribution_from_dict",
+]
+
+_TAIL = 1e-12  # probability mass dropped from unbounded tails (then renormalised)
+
+
+def check_pmf(pmf: Any, name: str = "pmf") -> np.ndarray:
+    """Return ``pmf`` as a float64 array after checking it is a proper PMF on 0..K."""
+    arr = np.asarray(pmf, dtype=np.float64)
+    if arr.ndim != 1 or arr.size == 0:
+        raise ValueError(f"{name}: a PMF must be a non-empty 1-D sequence of probabilities, got shape {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name}: PMF contains NaN or infinite values; all entries must be finite")
+    if np.any(arr < -1e-12):
+        raise ValueError(f"{name}: PMF has negative mass {arr.min():.3g}; probabilities must be >= 0")
+    total = float(arr.sum())
+    if abs(total - 1.0) > 1e-6:
+        raise ValueError(f"{name}: PMF sums to {total:.9g}; it must sum to 1 (tolerance 1e-6)")
+    arr = np.clip(arr, 0.0, None)
+    return arr / arr.sum()
+
+
+def _trim(pmf: np.ndarray) -> np.ndarray:
+    """Drop trailing zeros so the table is no longer than it needs to be."""
+    nz = np.nonzero(pmf > 0)[0]
+    return pmf[: nz[-1] + 1] if nz.size else pmf[:1]
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """Base class: a distribution on the non-negative integers given by its PMF."""
+
+    def pmf(self) -> np.ndarray:
+        """PMF on 0..K (float64, sums to 1)."""
+        raise NotImplementedError
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-data form accepted by :func:`distribution_from_dict`."""
+        raise NotImplementedError
+
+    @property
+    def mean(self) -> float:
+        """Expected value."""
+        p = self.pmf()
+        return float(np.dot(np.arange(p.size), p))
+
+    @property
+    def variance(self) -> float:
+        """Variance."""
+        p = self.pmf()
+        k = np.arange(p.size)
+        m = float(np.dot(k, p))
+        return float(np.dot((k - m) ** 2, p))
+
+    @property
+    def min_value(self) -> int:
+        """Smallest value with positive probability."""
+        return int(np.argmax(self.pmf() > 0))
+
+    @property
+    def max_value(self) -> int:
+        """Largest value with positive probability (after tail truncation)."""
+        return int(self.pmf().size - 1)
+
+    def cdf_table(self) -> np.ndarray:
+        """Cumulative probabilities, last entry exactly 1 (used for inverse-CDF sampling)."""
+        c = np.cumsum(self.pmf())
+        c[-1] = 1.0
+        return c
+
+    def from_uniform(self, u: np.ndarray) -> np.ndarray:
+        """Map uniforms in [0, 1) to integer draws by inverse CDF."""
+        return np.searchsorted(self.cdf_table(), u, side="right").astype(np.int64)
+
+    def sample(self, rng: np.random.Generator, size: int | tuple[int, ...] | None = None) -> np.ndarray:
+        """Draw integers with a NumPy ``Generator`` (inverse CDF on :meth:`pmf`)."""
+        return self.from_uniform(rng.random(size))
+
+
+@dataclass(frozen=True)
+class Fixed(Distribution):
+    """Always ``value`` (e.g. a static lead time)."""
+
+    value: int
+
+    def __post_init__(self) -> None:
+        if int(self.value) != self.value or self.value < 0:
+            raise ValueError(f"Fixed: value must be a non-negative integer, got {self.value!r}")
+
+    def pmf(self) -> np.ndarray:  # noqa: D102
+        p = np.zeros(int(self.value) + 1)
+        p[-1] = 1.0
+        return p
+
+    def to_dict(self) -> dict[str, Any]:  # noqa: D102
+        return {"type": "fixed", "value": int(self.value)}
+
+
+@dataclass(frozen=True)
+class UniformInt(Distribution):
+    """Uniform on the integers ``low..high`` (inclusive), e.g. lead times U{1..5}."""
+
+    low: int
+    high: int
+
+    def __post_init__(self) -> None:
+        if int(self.low) != self.low or int(self.high) != self.high or not 0 <= self.low <= self.high:
+            raise ValueError(
+                f"UniformInt: need integers 0 <= low <= high, got low={self.low!r}, high={self.high!r}"
+            )
+
+    def pmf(self) -> np.ndarray:  # noqa: D102
+        p = np.zeros(int(self.high) + 1)
+        p[int(self.low) :] = 1.0 / (self.high - self.low + 1)
+        return p
+
+    def to_dict(self) -> dict[str, Any]:  # noqa: D102
+        return {"type": "uniform_int", "low": int(self.low), "high": int(self.high)}
+
+
+@dataclass(frozen=True)
+class Poisson(Distribution):
+    """Poisson(``mu``), truncated where the upper tail mass falls below 1e-12."""
+
+    mu: float
+
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.mu) and self.mu >= 0):
+            raise ValueError(f"Poisson: mu must be finite and >= 0, got {self.mu!r}")
+
+    def pmf(self) -> np.ndarray:  # noqa: D102
+        k_max = int(stats.poisson.isf(_TAIL, self.mu)) + 1 if self.mu > 0 else 0
+        p = stats.poisson.pmf(np.arange(k_max + 1), self.mu)
+        return _trim(p / p.sum())
+
+    def to_dict(self) -> dict[str, Any]:  # noqa: D102
+        return {"type": "poisson", "mu": float(self.mu)}
+
+
+@dataclass(frozen=True)
+class PoissonUniformMean(Distribution):
+    """Poisson(m) with m ~ U{low..high} drawn afresh each period (the report's level 1/3 demand).
+
+    Because a new mean is drawn independently every period, the per-period demand is i.i.d. with
+    the mixture PMF; sampling from the mixture is therefore the same process as drawing m then
+    Poisson(m).
+    """
+
+    low: int = 5
+    high: int = 15
+
+    def __post_init__(self) -> None:
+        if int(self.low) != self.low or int(self.high) != self.high or not 0 <= self.low <= self.high:
+            raise ValueError(
+                "PoissonUniformMean: need integers 0 <= low <= high, "
+                f"got low={self.low!r}, high={self.high!r}"
+            )
+
+    def pmf(self) -> np.ndarray:  # noqa: D102
+        parts = [Poisson(float(m)).pmf() for m in range(int(self.low), int(self.high) + 1)]
+        out = np.zeros(max(p.size for p in parts))
+        for p in parts:
+            out[: p.size] += p
+        return _trim(out / out.sum())
+
+    def to_dict(self) -> dict[str, Any]:  # noqa: D102
+        return {"type": "poisson_uniform_mean", "low": int(self.low), "high": int(self.high)}
+
+
+@dataclass(frozen=True)
+class RoundedNormal(Distribution):
+    """``max(0, round(N(mu, sigma)))``: the book chapter's demand (rounded, non-negative)."""
+
+    mu: float
+    sigma: float
+
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.mu) and math.isfinite(self.sigma) and self.sigma > 0):
+            raise ValueError(
+                f"RoundedNormal: need finite mu and sigma > 0, got mu={self.mu!r}, sigma={self.sigma!r}"
+            )
+
+    def pmf(self) -> np.ndarray:  # noqa: D102
+        top = max(0, math.ceil(stats.norm.isf(_TAIL, self.mu, self.sigma)))
+        edges = np.arange(top + 1) + 0.5
+        cdf = stats.norm.cdf(edges, self.mu, self.sigma)
+        p = np.diff(np.concatenate([[0.0], cdf]))  # mass below 0.5 (negatives included) lands on 0
+        return _trim(p / p.sum())
+
+    def to_dict(self) -> dict[str, Any]:  # noqa: D102
+        return {"type": "rounded_normal", "mu": float(self.mu), "sigma": float(self.sigma)}
+
+
+@dataclass(frozen=True)
+class EmpiricalPMF(Distribution):
+    """An arbitrary integer PMF on 0..K (e.g. a real-life profile)."""
+
+    probabilities: tuple[float, ...] = field(default=(1.0,))
+    label: str = ""
+
+    def __post_init__(self) -> None:
+        arr = check_pmf(self.probabilities, f"EmpiricalPMF {self.label}".strip())
+        object.__setattr__(self, "probabilities", tuple(float(x) for x in arr))
+
+    def pmf(self) -> np.ndarray:  # noqa: D102
+        return np.asarray(self.probabilities, dtype=np.float64)
+
+    def to_dict(self) -> dict[str, Any]:  # noqa: D102
+        return {"type": "pmf", "probabilities": list(self.probabilities), "label": self.label}
+
+
+_KINDS: dict[str, type[Distribution]] = {
+    "fixed": Fixed,
+    "uniform_int": UniformInt,
+    "poisson": Poisson,
+    "poisson_uniform_mean": PoissonUniformMean,
+    "rounded_normal": RoundedNormal,
+    "pmf": EmpiricalPMF,
+}
+
+
+def distribution_from_dict(spec: Mapping[str, Any] | int | Sequence[float] | Distribution) -> Distribution:
+    """Build a distribution from plain data.
+
+    Accepts a :class:`Distribution`, an integer (a fixed value), a list of probabilities (a PMF on
+    0..K), or a mapping with ``type`` in {fixed, uniform_int, poisson, poisson_uniform_mean,
+    rounded_normal, pmf} and that type's fields.
+    """
+    if isinstance(spec, Distribution):
+        return spec
+    if isinstance(spec, (int, np.integer)) and not isinstance(spec, bool):
+        return Fixed(int(spec))
+    if isinstance(spec, Mapping):
+        kind = spec.get("type")
+        if kind not in _KINDS:
+            raise ValueError(f"unknown distribution type {kind!r}; allowed: {sorted(_KINDS)}")
+        kwargs = {k: v for k, v in spec.items() if k != "type"}
+        if kind == "pmf":
+            kwargs["probabilities"] = tuple(kwargs.get("probabilities", ()))
+        try:
+            return _KINDS[kind](**kwargs)
+        except TypeError as exc:
+            raise ValueError(f"bad fields for distribution type {kind!r}: {exc}") from None
+    if isinstance(spec, Sequence) and not isinstance(spec, str):
+        return EmpiricalPMF(tuple(float(x) for x in spec))
+    raise ValueError(
+        "a distribution must be an int, a list of probabilities, or a mapping with a 'type' field; "
+        f"got {spec!r}"
+    )

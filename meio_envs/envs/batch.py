@@ -1,0 +1,188 @@
+"""The stateful shell around the batched core that every env view shares.
+
+:class:`BatchedMEIO` owns the parameters and the state of B copies, turns seeds into per-copy
+random streams, converts actions into orders and builds observations and info arrays. The
+Gymnasium single env, the native vector env, the multi-agent interface and the SB3 adapter are all
+thin views of it, so the dynamics exist once.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
+
+import numpy as np
+
+from meio_envs.core import dynamics
+from meio_envs.core.params import CostVariation, SimParams
+from meio_envs.distributions import Distribution
+from meio_envs.network import NetworkSpec
+from meio_envs.scaling import action_to_orders, check_action, scale_ip
+from meio_envs.scenarios import make_scenario
+
+__all__ = ["BatchedMEIO", "resolve_params"]
+
+SeedMode = Literal["advance", "repeat"]
+
+
+def resolve_params(
+    scenario: str | None = None,
+    *,
+    network: NetworkSpec | Mapping[str, Any] | str | os.PathLike[str] | None = None,
+    base_stock: Sequence[int] | np.ndarray | None = None,
+    demand_profiles: Sequence[Distribution] | None = None,
+    lead_time_profiles: Sequence[Distribution] | None = None,
+    cost_variation: CostVariation | Literal["auto"] | None = "auto",
+) -> tuple[SimParams, str]:
+    """Simulation parameters from a grid id or a user network (a spec, a dict or a file path)."""
+    if network is not None:
+        if isinstance(network, NetworkSpec):
+            net = network
+        elif isinstance(network, Mapping):
+            net = NetworkSpec.from_dict(network)
+        elif isinstance(network, (str, os.PathLike)):
+            net = NetworkSpec.from_file(network)
+        else:
+            raise TypeError(f"network must be a NetworkSpec, a dict or a file path, got {type(network).__name__}")
+        cv = None if cost_variation == "auto" else cost_variation
+        name = net.name
+    else:
+        if scenario is None:
+            raise ValueError("give a scenario id (e.g. 'B4') or a network")
+        sc = make_scenario(scenario, demand_profiles=demand_profiles, lead_time_profiles=lead_time_profiles)
+        net = sc.network
+        cv = sc.cost_variation if cost_variation == "auto" else cost_variation
+        name = sc.scenario_id
+    return SimParams.from_network(net, None if base_stock is None else np.asarray(base_stock), cv), name
+
+
+class BatchedMEIO:
+    """B independent copies of one inventory network, stepped together."""
+
+    def __init__(
+        self,
+        scenario: str | None = None,
+        *,
+        num_envs: int = 1,
+        network: NetworkSpec | Mapping[str, Any] | str | os.PathLike[str] | None = None,
+        episode_length: int = 128,
+        base_stock: Sequence[int] | np.ndarray | None = None,
+        demand_profiles: Sequence[Distribution] | None = None,
+        lead_time_profiles: Sequence[Distribution] | None = None,
+        cost_variation: CostVariation | Literal["auto"] | None = "auto",
+        observe_cost_factors: bool | None = None,
+        reward_scale: float = 1e-3,
+        seed_mode: SeedMode = "advance",
+        params: SimParams | None = None,
+    ) -> None:
+        if params is None:
+            params, name = resolve_params(
+                scenario, network=network, base_stock=base_stock, demand_profiles=demand_profiles,
+                lead_time_profiles=lead_time_profiles, cost_variation=cost_variation,
+            )
+        else:
+            name = params.network.name
+        if int(num_envs) < 1:
+            raise ValueError(f"num_envs must be >= 1, got {num_envs}")
+        if int(episode_length) < 1:
+            raise ValueError(f"episode_length must be >= 1, got {episode_length}")
+        if seed_mode not in ("advance", "repeat"):
+            raise ValueError(f"seed_mode must be 'advance' or 'repeat', got {seed_mode!r}")
+        if not (np.isfinite(reward_scale) and reward_scale > 0):
+            raise ValueError(f"reward_scale must be a positive number, got {reward_scale!r}")
+        self.params = params
+        self.name = name
+        self.num_envs = int(num_envs)
+        self.episode_length = int(episode_length)
+        self.reward_scale = float(reward_scale)
+        self.seed_mode: SeedMode = seed_mode
+        self.observe_cost_factors = (
+            params.cost_variation is not None if observe_cost_factors is None else bool(observe_cost_factors)
+        )
+        if self.observe_cost_factors and params.cost_variation is None:
+            raise ValueError("observe_cost_factors=True needs a cost_variation (scenario level 5 or your own)")
+        self._seeded = False
+        self.state = dynamics.new_state(params, np.arange(self.num_envs))
+
+    # ------------------------------------------------------------------ sizes
+    @property
+    def num_nodes(self) -> int:
+        """P, the number of stock points (= action dimension)."""
+        return self.params.num_nodes
+
+    @property
+    def obs_dim(self) -> int:
+        """Observation length: P scaled IPs, plus 2 cost factors when they are observed."""
+        return self.num_nodes + (2 if self.observe_cost_factors else 0)
+
+    # ------------------------------------------------------------------ episodes
+    def reset(self, seed: int | None = None, mask: np.ndarray | None = None) -> None:
+        """Reset all copies (or those in ``mask``).
+
+        With an integer ``seed`` copy i is keyed by ``seed + i`` and starts its episode 0. Without a
+        seed, copies move to their next episode (``seed_mode="advance"``) or replay the current one
+        (``"repeat"``); a never-seeded batch draws a random base seed first.
+        """
+        B = self.num_envs
+        m = np.ones(B, dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
+        if seed is None and not self._seeded:
+            seed = int(np.random.SeedSequence().generate_state(1, np.uint32)[0])
+        if seed is not None:
+            if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+                raise TypeError(f"seed must be an int or None, got {type(seed).__name__}")
+            self.state.keys[m] = dynamics.rng.copy_keys(int(seed) + np.arange(B))[m]
+            self.state.episode[m] = 0
+            self._seeded = True
+            dynamics.reset_copies(self.params, self.state, m, next_episode=False)
+        else:
+            dynamics.reset_copies(self.params, self.state, m, next_episode=self.seed_mode == "advance")
+
+    def truncated(self) -> np.ndarray:
+        """(B,) bool: the copy has reached the episode length."""
+        return self.state.period >= self.episode_length
+
+    # ------------------------------------------------------------------ stepping
+    def actions_to_orders(self, actions: object) -> np.ndarray:
+        """Validate (B, P) actions in [-1, 1] and convert them to integer orders."""
+        a = check_action(actions, (self.num_envs, self.num_nodes), "actions")
+        return action_to_orders(a, self.params.max_order)
+
+    def step_orders(self, orders: np.ndarray) -> dynamics.PeriodCosts:
+        """Advance all copies one period with integer orders (B, P), clipped to [0, max_order]."""
+        q = np.clip(np.asarray(orders, dtype=np.int64), 0, self.params.max_order)
+        return dynamics.step(self.params, self.state, q)
+
+    def inventory_position(self) -> np.ndarray:
+        """(B, P) raw inventory positions."""
+        return dynamics.inventory_position(self.params, self.state)
+
+    def observe(self, ip: np.ndarray | None = None) -> np.ndarray:
+        """(B, obs_dim) float32 observations in [-1, 1]."""
+        ip = self.inventory_position() if ip is None else ip
+        obs = scale_ip(ip, self.params.ip_low, self.params.ip_high)
+        if self.observe_cost_factors:
+            cv = self.params.cost_variation
+            lo = np.asarray([cv.holding[0], cv.backorder[0]])  # type: ignore[union-attr]
+            hi = np.asarray([cv.holding[1], cv.backorder[1]])  # type: ignore[union-attr]
+            f = 2.0 * (self.state.cost_factors - lo) / np.where(hi > lo, hi - lo, 1.0) - 1.0
+            obs = np.concatenate([obs, f.astype(np.float32)], axis=1)
+        return obs
+
+    def info(self, costs: dynamics.PeriodCosts | None, ip: np.ndarray) -> dict[str, np.ndarray]:
+        """Per-copy diagnostics: unscaled cost and breakdown, raw IPs, on hand, backorders, factors."""
+        st = self.state
+        out: dict[str, np.ndarray] = {
+            "period": st.period.copy(),
+            "inventory_position": ip,
+            "on_hand": st.on_hand.copy(),
+            "market_backorders": st.market_backorder.copy(),
+            "cost_factors": st.cost_factors.copy(),
+        }
+        if costs is not None:
+            out["cost"] = costs.total
+            out["node_costs"] = costs.per_node
+            out["holding_cost"] = costs.holding.sum(axis=1)
+            out["backorder_cost"] = costs.backorder.sum(axis=1)
+            out["ordering_cost"] = costs.ordering.sum(axis=1)
+        return out

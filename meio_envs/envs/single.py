@@ -1,0 +1,152 @@
+"""Single-agent Gymnasium environment ``MEIO-<id>-v0``."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
+
+import gymnasium as gym
+import numpy as np
+
+from meio_envs.core.params import CostVariation
+from meio_envs.distributions import Distribution
+from meio_envs.envs.batch import BatchedMEIO, SeedMode
+from meio_envs.network import NetworkSpec
+
+__all__ = ["MEIOEnv"]
+
+
+class MEIOEnv(gym.Env[np.ndarray, np.ndarray]):
+    """Multi-echelon inventory network controlled by one agent.
+
+    ## Description
+    A network of stock points (retailers face random demand; upstream stock points replenish
+    them; the most upstream ones order from an unlimited external supplier). Every period:
+    shipments arrive, each stock point ships backorders then last period's orders (customers with
+    the lowest inventory position first), then every stock point orders (SPEC section 1).
+
+    ## Action Space
+    ``Box(-1, 1, (P,), float32)``: one order per stock point in node order
+    (``env.unwrapped.node_names``), mapped to ``round((a + 1) / 2 * max_order)`` units. Values
+    outside [-1, 1] are clipped; NaN/inf, a wrong shape or a non-numeric dtype raise an error.
+
+    ## Observation Space
+    ``Box(-1, 1, (P,), float32)``: inventory position of each stock point clipped to
+    ``[ip_low, base_stock + margin]`` and scaled linearly to [-1, 1]. Level-5 scenarios append the
+    episode's holding and backorder cost factors scaled from [0.5, 1.5] to [-1, 1].
+
+    | echelon | ip_low | margin | max_order | holding | backorder |
+    |---|---|---|---|---|---|
+    | 1 (retailer) | -100 | 50 | 50 | 1.0 | 19 |
+    | 2 | -300 | 150 | 150 | 0.6 | 0 |
+    | 3 | -1000 | 500 | 500 | 0.4 | 0 |
+
+    ## Reward
+    ``-reward_scale * cost`` with ``reward_scale = 1/1000``; cost = holding on hand after
+    fulfilment + backorder cost on units owed to the market + ordering costs (zero in the grid).
+    ``info["cost"]`` has the unscaled cost and ``info["cost_breakdown"]`` its parts.
+
+    ## Starting State
+    On-hand stock at every stock point = its base-stock level (the DA heuristic's unless given);
+    nothing in transit, on order or owed.
+
+    ## Episode End
+    Never terminates; truncated after ``episode_length`` (128) periods.
+
+    ## Arguments
+    | argument | default | meaning |
+    |---|---|---|
+    | ``scenario`` | set by the id | grid id, e.g. ``"B4"`` |
+    | ``network`` | None | your own network: NetworkSpec, dict, or YAML/JSON path (overrides scenario) |
+    | ``episode_length`` | 128 | periods per episode |
+    | ``base_stock`` | DA levels | initial on-hand and observation bounds |
+    | ``demand_profiles`` / ``lead_time_profiles`` | built-in | distributions per node index (levels 2, 4, 5) |
+    | ``cost_variation`` | "auto" | level-5 cost factors; None switches them off |
+    | ``seed_mode`` | "advance" | ``"repeat"``: every unseeded reset replays the same episode |
+    | ``reward_scale`` | 0.001 | reward = -reward_scale * cost |
+
+    ## Version History
+    v0: first release.
+
+    >>> import gymnasium as gym, meio_envs
+    >>> env = gym.make("MEIO-A1-v0")
+    >>> obs, info = env.reset(seed=0)
+    >>> obs.shape
+    (4,)
+    """
+
+    metadata = {"render_modes": []}  # noqa: RUF012
+
+    def __init__(
+        self,
+        scenario: str | None = None,
+        *,
+        network: NetworkSpec | Mapping[str, Any] | str | os.PathLike[str] | None = None,
+        episode_length: int = 128,
+        base_stock: Sequence[int] | np.ndarray | None = None,
+        demand_profiles: Sequence[Distribution] | None = None,
+        lead_time_profiles: Sequence[Distribution] | None = None,
+        cost_variation: CostVariation | Literal["auto"] | None = "auto",
+        seed_mode: SeedMode = "advance",
+        reward_scale: float = 1e-3,
+    ) -> None:
+        self.core = BatchedMEIO(
+            scenario, num_envs=1, network=network, episode_length=episode_length, base_stock=base_stock,
+            demand_profiles=demand_profiles, lead_time_profiles=lead_time_profiles,
+            cost_variation=cost_variation, seed_mode=seed_mode, reward_scale=reward_scale,
+        )
+        P = self.core.num_nodes
+        self.action_space = gym.spaces.Box(-1.0, 1.0, (P,), np.float32)
+        self.observation_space = gym.spaces.Box(-1.0, 1.0, (self.core.obs_dim,), np.float32)
+        self.node_names = self.core.params.network.names
+
+    @property
+    def params(self):  # noqa: ANN201
+        """The :class:`~meio_envs.core.params.SimParams` of this env."""
+        return self.core.params
+
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[np.ndarray, dict[str, Any]]:
+        """Start an episode; ``seed`` fixes the random stream (see :meth:`BatchedMEIO.reset`)."""
+        super().reset(seed=seed)
+        self.core.reset(seed)
+        ip = self.core.inventory_position()
+        return self.core.observe(ip)[0], self._info(None, ip)
+
+    def step(self, action: np.ndarray) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+        """Place the period's orders; returns the period's reward (-cost/1000)."""
+        if self.core.truncated()[0]:
+            raise RuntimeError("episode is over (truncated); call reset() before step()")
+        orders = self.core.actions_to_orders(np.asarray(action)[None] if np.ndim(action) else action)
+        return self._advance(orders)
+
+    def step_orders(self, orders: np.ndarray) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+        """Like :meth:`step` but with integer orders in units (clipped to [0, max_order])."""
+        q = np.asarray(orders)
+        if q.shape != (self.core.num_nodes,):
+            raise ValueError(f"orders: expected shape ({self.core.num_nodes},), got {q.shape}")
+        return self._advance(q[None])
+
+    def _advance(self, orders: np.ndarray) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+        costs = self.core.step_orders(orders)
+        ip = self.core.inventory_position()
+        cost = float(costs.total[0])
+        return (
+            self.core.observe(ip)[0],
+            -self.core.reward_scale * cost,
+            False,
+            bool(self.core.truncated()[0]),
+            self._info(costs, ip),
+        )
+
+    def _info(self, costs: Any, ip: np.ndarray) -> dict[str, Any]:
+        raw = self.core.info(costs, ip)
+        info: dict[str, Any] = {k: v[0] for k, v in raw.items() if not k.endswith("_cost")}
+        if costs is not None:
+            info["cost"] = float(raw["cost"][0])
+            info["cost_breakdown"] = {
+                k: float(raw[f"{k}_cost"][0]) for k in ("holding", "backorder", "ordering")
+            }
+        return info
