@@ -9,7 +9,7 @@ The report builds a profile from a product's daily series in four steps, and so 
    are non-negative, so this is ``floor(y + 1/2)``), the rounding of a spreadsheet's ``ROUND``.
    NumPy's ``np.rint`` (half to even) would give ``2.5 -> 2``. The choice matters when many scaled
    values are exact halves: built-in lead-time profile SKU13 (raw values 1..3, mean 1.2, so the scaled
-   values are 2.5, 5 and 7.5) has mean 3.45 with this rule and would have about 2.55 with ``np.rint``.
+   values are 2.5, 5 and 7.5) has mean 3.45 with this rule and would have 2.60 with ``np.rint``.
    A fractional part within 1e-9 of one half counts as a tie (see :func:`round_half_away_from_zero`).
 3. **Lead times only:** clip to at least 1 *after* rounding (a shipment never arrives in the period it
    is sent). Clipping only moves mass up, so it can only raise the mean.
