@@ -169,6 +169,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--check", action="store_true", help="compare with --output, write nothing")
     args = ap.parse_args(argv)
     data_dir = resolve_data_dir(args.data_dir)
+    if not data_available(data_dir):
+        print(
+            f"error: {data_dir} does not hold {DEMAND_FILE} and {VLT_FILE}; "
+            "pass --data-dir or set MEIO_DATA_DIR",
+            file=sys.stderr,
+        )
+        return 2
     payload = build_payload(data_dir)
     if args.check:
         shipped = json.loads(Path(args.output).read_text(encoding="utf-8"))

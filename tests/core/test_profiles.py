@@ -351,3 +351,30 @@ def test_shipped_file_has_no_raw_rows():
     assert set(payload) == {"format", "version", "products", "method", "provenance", "demand", "lead_time"}
     for kind in ("demand", "lead_time"):
         assert set(payload[kind]) == {"target_mean", "pmfs"}
+
+
+# --------------------------------------------------------------------------------------------------
+# pandas is optional
+# --------------------------------------------------------------------------------------------------
+
+
+def test_builtin_profiles_load_without_pandas():
+    """`pip install meio-envs` has no pandas: the built-in profiles must still load."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; sys.modules['pandas'] = None\n"
+        "from meio_envs.profiles import load_builtin_profiles, build_profile, read_daily_table\n"
+        "assert len(load_builtin_profiles().demand) == 18\n"
+        "assert build_profile([1, 2, 3], 10, kind='demand').sum() == 1.0\n"
+        "try:\n"
+        "    read_daily_table('x.csv')\n"
+        "except ImportError as e:\n"
+        "    assert 'pip install pandas' in str(e), e\n"
+        "else:\n"
+        "    raise SystemExit('no ImportError')\n"
+    )
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]))
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert res.returncode == 0, res.stderr
