@@ -18,14 +18,14 @@ def da_levels(network: NetworkSpec, holding_factor: float = 1.0, backorder_facto
     Cached per network object and factor pair (networks are frozen and hash by identity of their
     contents), so environments built on the same scenario share one computation.
     """
-    from heuristics import da_base_stock
+    from heuristics import da
 
     plain = network.to_plain()
     if holding_factor != 1.0 or backorder_factor != 1.0:
         from dataclasses import replace
 
         plain = replace(plain, holding=plain.holding * holding_factor, backorder=plain.backorder * backorder_factor)
-    levels = np.asarray(da_base_stock(plain).local, dtype=np.int64)
+    levels = np.asarray(da(plain, holding_rule="monotone").local, dtype=np.int64)
     levels.setflags(write=False)
     return levels
 
