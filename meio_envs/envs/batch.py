@@ -117,21 +117,29 @@ class BatchedMEIO:
         return self.num_nodes + (2 if self.observe_cost_factors else 0)
 
     # ------------------------------------------------------------------ episodes
-    def reset(self, seed: int | None = None, mask: np.ndarray | None = None) -> None:
+    def reset(self, seed: int | np.ndarray | None = None, mask: np.ndarray | None = None) -> None:
         """Reset all copies (or those in ``mask``).
 
-        With an integer ``seed`` copy i is keyed by ``seed + i`` and starts its episode 0. Without a
-        seed, copies move to their next episode (``seed_mode="advance"``) or replay the current one
-        (``"repeat"``); a never-seeded batch draws a random base seed first.
+        With an integer ``seed`` copy i is keyed by ``seed + i`` and starts its episode 0; an
+        array of B integers keys each copy directly (e.g. the same seeds for several candidate
+        policies: common random numbers). Without a seed, copies move to their next episode
+        (``seed_mode="advance"``) or replay the current one (``"repeat"``); a never-seeded batch
+        draws a random base seed first.
         """
         B = self.num_envs
         m = np.ones(B, dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
         if seed is None and not self._seeded:
             seed = int(np.random.SeedSequence().generate_state(1, np.uint32)[0])
         if seed is not None:
-            if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-                raise TypeError(f"seed must be an int or None, got {type(seed).__name__}")
-            self.state.keys[m] = dynamics.rng.copy_keys(int(seed) + np.arange(B))[m]
+            if isinstance(seed, np.ndarray) and seed.ndim == 1:
+                if seed.shape != (B,) or seed.dtype.kind not in "iu":
+                    raise ValueError(f"per-copy seeds must be {B} integers, got {seed.dtype} {seed.shape}")
+                seeds = seed.astype(np.int64)
+            elif isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+                raise TypeError(f"seed must be an int, an array of {B} ints, or None; got {type(seed).__name__}")
+            else:
+                seeds = int(seed) + np.arange(B)
+            self.state.keys[m] = dynamics.rng.copy_keys(seeds)[m]
             self.state.episode[m] = 0
             self._seeded = True
             dynamics.reset_copies(self.params, self.state, m, next_episode=False)
