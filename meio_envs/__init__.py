@@ -19,6 +19,7 @@ from meio_envs.distributions import (
     UniformInt,
 )
 from meio_envs.envs.batch import BatchedMEIO
+from meio_envs.envs.parallel import parallel_env
 from meio_envs.envs.single import MEIOEnv
 from meio_envs.envs.vector import MEIOVectorEnv
 from meio_envs.network import NetworkError, NetworkSpec, StockPoint
@@ -47,4 +48,5 @@ __all__ = [
     "UniformInt",
     "make_network",
     "make_scenario",
+    "parallel_env",
 ]

@@ -1,0 +1,194 @@
+"""PettingZoo parallel env ``meio_v0``: one agent per stock point (``parallel_env("B4", view="marl")``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from gymnasium import spaces
+from pettingzoo import ParallelEnv
+
+from meio_envs.envs.batched_ma import GRAPH_FEATURES, BatchedMultiAgent, View, graph_inputs
+
+__all__ = ["MEIOParallelEnv", "parallel_env"]
+
+
+class MEIOParallelEnv(ParallelEnv):
+    """Multi-echelon inventory network with one agent per stock point (PettingZoo parallel API).
+
+    ## Description
+    The network and period of :class:`~meio_envs.envs.single.MEIOEnv` (SPEC section 1); instead of
+    one agent setting every order, agent ``name`` sets the order of stock point ``name``. A thin
+    view of :class:`~meio_envs.envs.batched_ma.BatchedMultiAgent` with one copy, so the same
+    seed and the same joint actions give exactly the costs of the single env.
+
+    ## Agents
+    ``possible_agents`` = stock point names in node order (upstream to downstream, e.g.
+    ``W1, W2, W3, R1, ..., R6`` for B). All agents act every period.
+
+    ## Action Space
+    ``Box(-1, 1, (1,), float32)`` per agent, mapped to ``round((a + 1) / 2 * max_order)`` units.
+    Values outside [-1, 1] are clipped; a missing or unknown agent, NaN/inf, a wrong shape or a
+    non-numeric dtype raise an error naming the agent.
+
+    ## Observation Space
+    ``Box(-1, 1, (obs_dim,), float32)`` per agent (scaled inventory positions, see MEIOEnv):
+
+    | view | agent i observes | reward of agent i |
+    |---|---|---|
+    | ``"marl"`` | its own IP | retailers: -own cost/1000; others: -network cost/1000 |
+    | ``"imarl"`` | its own IP, then the IPs of all nodes downstream of it (node order) | -(own + downstream costs)/1000 |
+
+    Level-5 scenarios append the episode's two cost factors to every agent's observation.
+    ``state()`` (``state_space``) is the joint observation: all P scaled IPs (+ cost factors).
+    ``graph()`` returns ``(node_features (P, F) float32, edge_index (2, E) int64)`` for graph
+    networks; features are :data:`~meio_envs.envs.batched_ma.GRAPH_FEATURES`.
+
+    ## Infos
+    Per agent: ``cost`` (network cost of the period, unscaled), ``node_cost`` (the agent's own),
+    ``charged_cost`` (what its reward is based on), ``inventory_position`` (raw), ``period``.
+
+    ## Episode End
+    Never terminates; every agent is truncated after ``episode_length`` (128) periods and
+    ``agents`` is then empty until ``reset``.
+
+    ## Arguments
+    ``scenario``, ``view`` (``"marl"`` | ``"imarl"``) and any :class:`MEIOEnv` keyword
+    (``network=``, ``episode_length=``, ``base_stock=``, ``reward_scale=``, ...).
+
+    ## Version History
+    v0: first release.
+
+    >>> from meio_envs import parallel_env
+    >>> env = parallel_env("A1", view="imarl")
+    >>> obs, infos = env.reset(seed=0)
+    >>> env.agents, obs["W1"].shape
+    (['W1', 'R1', 'R2', 'R3'], (4,))
+    """
+
+    metadata = {"name": "meio_v0", "render_modes": [], "is_parallelizable": True}  # noqa: RUF012
+
+    def __init__(self, scenario: str | None = None, *, view: View = "marl", **kwargs: Any) -> None:
+        if "num_envs" in kwargs or "core" in kwargs:
+            raise TypeError("MEIOParallelEnv is one copy; use BatchedMultiAgent for num_envs/core")
+        self.ma = BatchedMultiAgent(scenario, view=view, num_envs=1, **kwargs)
+        self.core = self.ma.core
+        self.view = view
+        self.possible_agents: list[str] = list(self.ma.agents)
+        self.agents: list[str] = []
+        self._index = {a: i for i, a in enumerate(self.possible_agents)}
+        self.observation_spaces = {
+            a: spaces.Box(-1.0, 1.0, (d,), np.float32) for a, d in zip(self.possible_agents, self.ma.obs_dims)
+        }
+        self.action_spaces = {a: spaces.Box(-1.0, 1.0, (1,), np.float32) for a in self.possible_agents}
+        self.state_space = spaces.Box(-1.0, 1.0, (self.core.obs_dim,), np.float32)
+        self.graph_features = GRAPH_FEATURES
+        self._charged = [np.nonzero(self.ma.reward_matrix[:, i])[0] for i in range(self.ma.num_agents)]
+
+    def observation_space(self, agent: str) -> spaces.Box:
+        """The agent's observation space (the same object on every call)."""
+        return self.observation_spaces[self._check_agent(agent)]
+
+    def action_space(self, agent: str) -> spaces.Box:
+        """The agent's action space (the same object on every call)."""
+        return self.action_spaces[self._check_agent(agent)]
+
+    def _check_agent(self, agent: str) -> str:
+        if agent not in self._index:
+            raise KeyError(f"unknown agent {agent!r}; agents are {self.possible_agents}")
+        return agent
+
+    def reset(
+        self, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[dict[str, np.ndarray], dict[str, dict[str, Any]]]:
+        """Start an episode; ``seed`` fixes the random stream (as ``MEIOEnv.reset``)."""
+        obs = self.ma.reset(seed)
+        self.agents = list(self.possible_agents)
+        ip = self.core.inventory_position()[0]
+        infos = {
+            a: {"inventory_position": int(ip[i]), "period": 0} for i, a in enumerate(self.possible_agents)
+        }
+        return {a: o[0] for a, o in zip(self.possible_agents, obs)}, infos
+
+    def step(self, actions: dict[str, Any]) -> tuple[
+        dict[str, np.ndarray], dict[str, float], dict[str, bool], dict[str, bool], dict[str, dict[str, Any]]
+    ]:
+        """Every agent orders; returns ``(obs, rewards, terminations, truncations, infos)`` dicts."""
+        if not self.agents:
+            raise RuntimeError("episode is over (all agents truncated) or not started; call reset()")
+        joint = self._joint_action(actions)
+        obs, rewards, truncated, info = self.ma.step(joint)
+        trunc = bool(truncated[0])
+        node_costs = info["node_costs"][0]
+        cost = float(info["cost"][0])
+        ip = info["inventory_position"][0]
+        period = int(info["period"][0])
+        agents = self.possible_agents
+        out_obs = {a: o[0] for a, o in zip(agents, obs)}
+        out_rew = {a: float(rewards[0, i]) for i, a in enumerate(agents)}
+        infos = {
+            a: {
+                "cost": cost,
+                "node_cost": float(node_costs[i]),
+                "charged_cost": float(node_costs[self._charged[i]].sum()),
+                "inventory_position": int(ip[i]),
+                "period": period,
+            }
+            for i, a in enumerate(agents)
+        }
+        terminations = dict.fromkeys(agents, False)
+        truncations = dict.fromkeys(agents, trunc)
+        if trunc:
+            self.agents = []
+        return out_obs, out_rew, terminations, truncations, infos
+
+    def _joint_action(self, actions: dict[str, Any]) -> np.ndarray:
+        if not isinstance(actions, dict):
+            raise TypeError(f"actions must be a dict agent -> action, got {type(actions).__name__}")
+        missing = [a for a in self.agents if a not in actions]
+        extra = [a for a in actions if a not in self._index or a not in self.agents]
+        if missing or extra:
+            parts = []
+            if missing:
+                parts.append(f"missing actions for agents {missing}")
+            if extra:
+                parts.append(f"actions for unknown or inactive agents {extra}")
+            raise ValueError("; ".join(parts) + f" (agents: {self.agents})")
+        joint = np.empty((1, len(self.possible_agents)), dtype=np.float64)
+        for a, act in actions.items():
+            arr = np.asarray(act)
+            if arr.dtype.kind not in "fiu":
+                raise TypeError(f"action of agent {a!r}: expected a real number, got dtype {arr.dtype}")
+            if arr.shape not in ((1,), ()):
+                raise ValueError(f"action of agent {a!r}: expected shape (1,), got {arr.shape}")
+            v = float(arr.reshape(()))
+            if not np.isfinite(v):
+                raise ValueError(f"action of agent {a!r} is {v}; actions must be finite numbers in [-1, 1]")
+            joint[0, self._index[a]] = v
+        return joint
+
+    def state(self) -> np.ndarray:
+        """(state_dim,) float32 joint observation: every node's scaled IP (+ cost factors at level 5)."""
+        return self.ma.global_state()[0]
+
+    def graph(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(node_features (P, F) float32, edge_index (2, E) int64)`` of the current state.
+
+        Edges point supplier -> customer; ``torch_geometric.data.Data(x=torch.as_tensor(x),
+        edge_index=torch.as_tensor(edge_index))`` accepts them directly.
+        """
+        x, edge_index = graph_inputs(self.core)
+        return x[0], edge_index
+
+    def render(self) -> None:
+        """No rendering."""
+        return None
+
+    def close(self) -> None:
+        """Nothing to release."""
+        return None
+
+
+def parallel_env(scenario: str | None = "B4", view: View = "marl", **kwargs: Any) -> MEIOParallelEnv:
+    """The PettingZoo parallel env for a grid scenario (or ``network=`` for your own network)."""
+    return MEIOParallelEnv(scenario, view=view, **kwargs)
