@@ -24,3 +24,14 @@ def register_envs() -> None:
             kwargs={"scenario": sid},
             disable_env_checker=False,
         )
+    _register_chapter()
+
+
+# --- Chapter2L (issue 8): the book chapter's divergent 2-layer system (SPEC section 9) ---------
+CHAPTER_ENV_ID = "MEIO-Chapter2L-v0"
+
+
+def _register_chapter() -> None:
+    """``gym.make("MEIO-Chapter2L-v0", action_type="continuous")`` for the Box action."""
+    if CHAPTER_ENV_ID not in gym.registry:
+        gym.register(id=CHAPTER_ENV_ID, entry_point="meio_envs.envs.chapter:ChapterEnv", disable_env_checker=False)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from meio_envs.core import rng
+from meio_envs.core import open_orders, rng
 from meio_envs.core.params import SimParams, SimState
 
 __all__ = ["PeriodCosts", "inventory_position", "new_state", "reset_copies", "step"]
@@ -39,8 +39,11 @@ class PeriodCosts:
         return self.per_node.sum(axis=1)
 
 
-def new_state(params: SimParams, seeds: np.ndarray) -> SimState:
-    """A batch of B = len(seeds) copies at the standard initial state, copy i keyed by seeds[i]."""
+def new_state(params: SimParams, seeds: np.ndarray, *, track_open_orders: bool = False) -> SimState:
+    """A batch of B = len(seeds) copies at the standard initial state, copy i keyed by seeds[i].
+
+    ``track_open_orders`` adds the open-order tracker of :mod:`meio_envs.core.open_orders`.
+    """
     seeds = np.asarray(seeds, dtype=np.int64).reshape(-1)
     B, P, E, R = seeds.size, params.num_nodes, params.num_edges, len(params.retailers)
     z = lambda *shape: np.zeros(shape, dtype=np.int64)  # noqa: E731
@@ -61,6 +64,8 @@ def new_state(params: SimParams, seeds: np.ndarray) -> SimState:
         delivered=z(B),
         demand_total=z(B),
     )
+    if track_open_orders:
+        state.open_qty, state.open_placed = open_orders.allocate(B, P)
     reset_copies(params, state, np.ones(B, dtype=bool), next_episode=False)
     return state
 
@@ -82,6 +87,8 @@ def reset_copies(params: SimParams, state: SimState, mask: np.ndarray, *, next_e
     for arr in (state.pipeline, state.in_transit, state.edge_backorder, state.edge_new,
                 state.market_backorder, state.market_new, state.delivered, state.demand_total):
         arr[m] = 0
+    if state.open_qty is not None:
+        open_orders.reset(state.open_qty, state.open_placed, m)
     state.external_in[m] = params.base_stock.sum()  # the initial stock counts as having come in
     cv = params.cost_variation
     if cv is None:
@@ -186,6 +193,8 @@ def step(params: SimParams, state: SimState, orders: np.ndarray) -> PeriodCosts:
     state.market_new = demand
     state.demand_total += demand.sum(axis=1)
     ordering = (q > 0) * params.fixed_order_cost + q * params.unit_order_cost
+    if state.open_qty is not None:  # optional open-order tracker (off by default)
+        open_orders.update(state.open_qty, state.open_placed, arrivals, q, t)
     state.period = t + 1
     return PeriodCosts(holding=holding, backorder=backorder, ordering=ordering)
 

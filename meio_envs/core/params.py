@@ -178,6 +178,9 @@ class SimState:
     external_in: np.ndarray  # (B,) int64 units shipped in by external suppliers this episode
     delivered: np.ndarray  # (B,) int64 units delivered to the market this episode
     demand_total: np.ndarray  # (B,) int64 units of external demand this episode
+    # Open-order tracker (meio_envs.core.open_orders), None unless enabled: (B, P, K) int64 each.
+    open_qty: np.ndarray | None = None
+    open_placed: np.ndarray | None = None
 
     @property
     def batch_size(self) -> int:

@@ -75,6 +75,7 @@ class BatchedMEIO:
         reward_scale: float = 1e-3,
         seed_mode: SeedMode = "advance",
         params: SimParams | None = None,
+        track_open_orders: bool = False,
     ) -> None:
         if params is None:
             params, name = resolve_params(
@@ -103,7 +104,8 @@ class BatchedMEIO:
         if self.observe_cost_factors and params.cost_variation is None:
             raise ValueError("observe_cost_factors=True needs a cost_variation (scenario level 5 or your own)")
         self._seeded = False
-        self.state = dynamics.new_state(params, np.arange(self.num_envs))
+        self.track_open_orders = bool(track_open_orders)  # see meio_envs.core.open_orders
+        self.state = dynamics.new_state(params, np.arange(self.num_envs), track_open_orders=self.track_open_orders)
 
     # ------------------------------------------------------------------ sizes
     @property
