@@ -149,6 +149,11 @@ class BatchedMultiAgent:
             slice(int(ix[0]), int(ix[-1]) + 1) if np.array_equal(ix, np.arange(ix[0], ix[-1] + 1)) else ix
             for ix in self.obs_index
         )
+        P = self.num_agents
+        charged = [np.nonzero(self.reward_matrix[:, i])[0] for i in range(P)]
+        self._charged: tuple[int | slice | np.ndarray, ...] = tuple(
+            int(c[0]) if c.size == 1 else slice(None) if c.size == P else c for c in charged
+        )
 
     @property
     def num_envs(self) -> int:
@@ -184,7 +189,8 @@ class BatchedMultiAgent:
 
         Returns:
             ``(obs, rewards, truncated, info)``: per-agent observations; rewards (B, P) float64
-            ``= -reward_scale * node_costs @ reward_matrix``; truncated (B,) bool; info dict of
+            ``= -reward_scale * node_costs @ reward_matrix`` (summed per agent, so copy b's
+            rewards do not depend on B); truncated (B,) bool; info dict of
             (B, ...) arrays with ``cost`` (B,), ``node_costs`` (B, P) (unscaled), the raw
             ``inventory_position`` and the other :meth:`BatchedMEIO.info` entries.
         """
@@ -194,8 +200,18 @@ class BatchedMultiAgent:
         costs = self.core.step_orders(orders)
         ip = self.core.inventory_position()
         info = self.core.info(costs, ip)
-        rewards = (-self.core.reward_scale) * (info["node_costs"] @ self.reward_matrix)
+        rewards = self._rewards(info["node_costs"])
         return self.agent_obs(self.core.observe(ip)), rewards, self.core.truncated(), info
+
+    def _rewards(self, node_costs: np.ndarray) -> np.ndarray:
+        # Row-wise sums over each agent's charged nodes rather than one matrix product: the result
+        # of copy b then does not depend on B (BLAS may sum in another order for another batch
+        # size), and an agent charged the network cost gets exactly -reward_scale * info["cost"].
+        out = np.empty(node_costs.shape, dtype=np.float64)
+        for i, take in enumerate(self._charged):
+            out[:, i] = node_costs[:, take] if isinstance(take, int) else node_costs[:, take].sum(axis=1)
+        out *= -self.core.reward_scale
+        return out
 
     def global_state(self) -> np.ndarray:
         """(B, state_dim) float32 joint observation for centralised critics (a fresh copy)."""
