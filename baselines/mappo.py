@@ -1,0 +1,524 @@
+"""MAPPO for multi-echelon inventory: MARL and MARL+GNN (SPEC section 7), CleanRL-style, top to bottom.
+
+One agent per stock point observes its own scaled inventory position (``view="marl"`` of
+:class:`~meio_envs.envs.batched_ma.BatchedMultiAgent`). All retailers share one actor; every other
+stock point has its own actor; each is a (64, 64) ReLU MLP giving the mean of a Gaussian with a
+state-independent log-std (see :mod:`baselines.common.ppo` for how sampled actions are clipped).
+One centralised critic reads the global state (``marl``) or a graph-attention embedding of the
+network (``marl-gnn``, :class:`baselines.gnn.GATEncoder`) and outputs one value per agent, because
+each agent has its own reward stream (retailers: own cost; others: total cost).
+
+    meio train marl A1 --seed 0 --episodes 2000 --num-envs 64
+    meio train marl-gnn B1 --episodes 2000 --device auto
+    meio evaluate runs/A1_marl_s0/best.pt
+
+Rollouts of all B copies run on the CPU as arrays; network updates run on ``--device`` (GPU when
+available). Episodes are truncated after 128 periods and bootstrapped (never terminated). Every
+``eval_every`` training episodes the deterministic joint policy is scored with the shared evaluation
+protocol (:func:`meio_envs.evaluation.evaluate`, fixed seeds); the best is kept.
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import json
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import torch
+import tyro
+from torch import nn
+
+from baselines.common.checkpoint import load_checkpoint, save_checkpoint
+from baselines.common.device import resolve_device
+from baselines.common.gae import compute_gae
+from baselines.common.ppo import (
+    GaussianActor,
+    clipped_policy_loss,
+    clipped_value_loss,
+    gaussian_log_prob,
+    mlp,
+    normalize,
+    ppo_epochs,
+)
+from baselines.common.results import append_result, atomic_write_text
+from baselines.common.rollout import RolloutBuffer, RolloutState, collect_rollout, train_seed_offset
+from meio_envs.envs.batch import BatchedMEIO
+from meio_envs.envs.batched_ma import BatchedMultiAgent, graph_inputs
+from meio_envs.evaluation import EVAL_SEED, da_policy, evaluate
+
+__all__ = [
+    "Args",
+    "CentralCritic",
+    "GraphCritic",
+    "MultiActor",
+    "RunLog",
+    "evaluate_cli",
+    "joint_policy",
+    "train",
+    "train_cli",
+]
+
+_LOG_SQRT_2PI_E = 0.5 * (1.0 + np.log(2.0 * np.pi))  # Gaussian entropy = this + log_std
+
+
+@dataclass
+class Args:
+    """MAPPO hyperparameters (defaults: the report's Appendix B and table B.3)."""
+
+    scenario: tyro.conf.Positional[str] = "A1"
+    """Grid scenario id (e.g. A1, B1, D1)."""
+    model: Literal["marl", "marl-gnn"] = "marl"
+    """Critic input: the global state (marl) or a GAT embedding of the network (marl-gnn)."""
+    seed: int = 0
+    """Seed of network initialisation, action noise, minibatch order and training episodes."""
+    episodes: int = 20_000
+    """Training budget in episodes (one episode = episode_length periods of one copy)."""
+    num_envs: int = 4
+    """B, copies stepped together (the report: 4). Larger B = larger, fewer updates = faster."""
+    num_steps: int = 256
+    """Periods per copy per rollout (the report: 256). A multiple of episode_length makes resume exact."""
+    learning_rate: float = 1e-4
+    """Adam learning rate of actors and critic."""
+    anneal_lr: bool = False
+    """Linearly anneal the learning rate to 0 over the budget."""
+    gamma: float = 0.99
+    """Discount factor."""
+    gae_lambda: float = 0.95
+    """GAE lambda."""
+    num_minibatches: int = 16
+    """Minibatches per epoch."""
+    update_epochs: int = 4
+    """PPO epochs per rollout."""
+    clip_coef: float = 0.2
+    """PPO clip of the policy ratio and of the value change."""
+    clip_vloss: bool = True
+    """Clip the value loss (the report clips both)."""
+    norm_adv: bool = True
+    """Normalise advantages per agent within each minibatch."""
+    ent_coef: float = 0.0
+    """Entropy bonus coefficient."""
+    vf_coef: float = 0.5
+    """Value loss coefficient."""
+    max_grad_norm: float = 0.5
+    """Gradient norm clip."""
+    hidden: tuple[int, ...] = (64, 64)
+    """Hidden sizes of every actor and of the critic head."""
+    gnn_hidden: tuple[int, ...] = (16, 16, 16)
+    """GAT layer sizes (marl-gnn)."""
+    log_std_init: float = 0.0
+    """Initial log standard deviation of the Gaussian actions (actions live in [-1, 1])."""
+    share_retailer_actor: bool = True
+    """One actor for all retailers (the report) instead of one per retailer."""
+    episode_length: int = 128
+    """Training episode length (periods); truncated and bootstrapped, never terminated."""
+    eval_every: int = 100
+    """Evaluate every this many training episodes (SPEC section 5: 100)."""
+    eval_episodes: int = 100
+    """Episodes per evaluation (the protocol: 100 x 75 periods, 25 warm-up, fixed seeds)."""
+    device: str = "auto"
+    """Where updates run: auto (GPU if available), cpu, cuda. Rollouts always run on the CPU."""
+    out: str = "runs"
+    """Folder of run folders (curve.csv, tb/, checkpoint.pt, best.pt)."""
+    run_name: str | None = None
+    """Run folder name; default <scenario>_<model>_s<seed>."""
+    results: str | None = "benchmarks/results/results.jsonl"
+    """Results file (one JSON line per trial); empty or None to skip."""
+    resume: bool = True
+    """Continue from the run folder's checkpoint.pt when it exists."""
+    tensorboard: bool = True
+    """Write TensorBoard scalars to <run>/tb."""
+    progress: bool = True
+    """Show a progress bar."""
+    threads: int = 1
+    """torch CPU threads (1 is fastest for these small networks on shared machines)."""
+
+    def run_dir(self) -> Path:
+        """The run folder."""
+        return Path(self.out) / (self.run_name or f"{self.scenario}_{self.model}_s{self.seed}")
+
+
+# ----------------------------------------------------------------------------- networks
+class MultiActor(nn.Module):
+    """The actors of all P agents; agent i reads ``joint_obs[:, obs_index[i]]``.
+
+    Agents are grouped (retailers share one actor when ``share_retailers``; every other agent is a
+    group of one), and each group's actor runs once on the stacked observations of its agents.
+    ``forward(joint_obs (N, obs_dim)) -> (mean (N, P), log_std (P,))``.
+    """
+
+    def __init__(self, obs_index: Sequence[np.ndarray], is_retailer: np.ndarray, hidden: Sequence[int] = (64, 64),
+                 log_std_init: float = 0.0, share_retailers: bool = True) -> None:
+        super().__init__()
+        P = len(obs_index)
+        ret = [i for i in range(P) if is_retailer[i]]
+        groups = [[i] for i in range(P) if not is_retailer[i]]
+        groups += [ret] if share_retailers and ret else [[i] for i in ret]
+        groups.sort(key=lambda g: g[0])
+        self.num_agents = P
+        self.groups = [tuple(g) for g in groups]
+        self.actors = nn.ModuleList()
+        for k, g in enumerate(groups):
+            dims = {len(obs_index[i]) for i in g}
+            if len(dims) != 1:
+                raise ValueError(f"agents {g} share an actor but observe {sorted(dims)} values")
+            self.actors.append(GaussianActor(dims.pop(), hidden, log_std_init))
+            self.register_buffer(f"agents_{k}", torch.as_tensor(g, dtype=torch.long), persistent=False)
+            self.register_buffer(f"obs_{k}", torch.as_tensor(np.stack([obs_index[i] for i in g])),
+                                 persistent=False)
+        group_of = np.zeros(P, dtype=np.int64)
+        for k, g in enumerate(groups):
+            group_of[list(g)] = k
+        self.register_buffer("group_of", torch.as_tensor(group_of), persistent=False)
+
+    def forward(self, joint_obs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Means (N, P) and per-agent log-stds (P,)."""
+        mean = joint_obs.new_empty(joint_obs.shape[0], self.num_agents)
+        for k, actor in enumerate(self.actors):
+            x = joint_obs[:, getattr(self, f"obs_{k}")]  # (N, n_k, d_k)
+            mean[:, getattr(self, f"agents_{k}")] = actor(x)
+        log_std = torch.stack([a.log_std for a in self.actors])[self.group_of]
+        return mean, log_std
+
+
+class CentralCritic(nn.Module):
+    """Global state (N, state_dim) -> one value per agent (N, P)."""
+
+    def __init__(self, state_dim: int, num_agents: int, hidden: Sequence[int] = (64, 64)) -> None:
+        super().__init__()
+        self.net = mlp(state_dim, hidden, num_agents, out_gain=1.0)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Values (N, P)."""
+        return self.net(x)
+
+
+class GraphCritic(nn.Module):
+    """Node features (N, P, F) -> GAT embedding (N, P * 16) -> MLP -> one value per agent (N, P)."""
+
+    def __init__(self, node_features: int, edge_index: np.ndarray, num_agents: int,
+                 hidden: Sequence[int] = (64, 64), gnn_hidden: Sequence[int] = (16, 16, 16)) -> None:
+        super().__init__()
+        from baselines.gnn import GATEncoder
+
+        self.encoder = GATEncoder(node_features, hidden=gnn_hidden)
+        self.register_buffer("edge_index", torch.as_tensor(edge_index, dtype=torch.long), persistent=False)
+        self.head = mlp(self.encoder.output_dim(num_agents), hidden, num_agents, out_gain=1.0)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Values (N, P)."""
+        return self.head(self.encoder(x, self.edge_index))
+
+
+def critic_inputs(model: str, core: BatchedMEIO, joint_obs: np.ndarray) -> np.ndarray:
+    """What the critic reads for joint observations (N, obs_dim): themselves, or (N, P, F) node features."""
+    if model == "marl-gnn":
+        return graph_inputs(core, joint_obs)[0]
+    return np.asarray(joint_obs, dtype=np.float32)
+
+
+def build_networks(args: Args, ma: BatchedMultiAgent) -> tuple[MultiActor, nn.Module]:
+    """Actors and the critic for ``args.model`` on the multi-agent env ``ma`` (CPU)."""
+    core = ma.core
+    actor = MultiActor(ma.obs_index, core.params.is_retailer, args.hidden, args.log_std_init,
+                       args.share_retailer_actor)
+    critic: nn.Module
+    if args.model == "marl-gnn":
+        feats, edge_index = graph_inputs(core, np.zeros((1, core.obs_dim), np.float32))
+        critic = GraphCritic(feats.shape[-1], edge_index, ma.num_agents, args.hidden, args.gnn_hidden)
+    else:
+        critic = CentralCritic(ma.state_dim, ma.num_agents, args.hidden)
+    return actor, critic
+
+
+def joint_policy(actor: MultiActor) -> Any:
+    """The deterministic joint policy ``policy(obs, info) -> clip(mean, -1, 1)`` for :func:`evaluate`."""
+    def policy(obs: np.ndarray, info: Mapping[str, np.ndarray]) -> np.ndarray:
+        with torch.no_grad():
+            mean, _ = actor(torch.as_tensor(np.asarray(obs, dtype=np.float32)))
+        return np.clip(mean.numpy(), -1.0, 1.0)
+
+    return policy
+
+
+# ----------------------------------------------------------------------------- logging
+class RunLog:
+    """Learning curve CSV (rewritten atomically from the rows held, so resume never duplicates),
+    TensorBoard scalars and a progress bar over training episodes."""
+
+    def __init__(self, run_dir: Path, total: int, tensorboard: bool = True, progress: bool = True,
+                 rows: list[dict[str, Any]] | None = None, done: int = 0) -> None:
+        self.path = run_dir / "curve.csv"
+        self.rows: list[dict[str, Any]] = list(rows or [])
+        self.writer = None
+        if tensorboard:
+            try:
+                from torch.utils.tensorboard import SummaryWriter
+
+                self.writer = SummaryWriter(str(run_dir / "tb"))
+            except ImportError:  # tensorboard not installed
+                self.writer = None
+        self.bar = None
+        if progress:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, initial=done, unit="ep", file=sys.stderr, dynamic_ncols=True)
+
+    def add(self, row: dict[str, Any], step: int) -> None:
+        """Append one evaluation row (rewrites curve.csv) and log its numbers to TensorBoard."""
+        self.rows.append(row)
+        keys: list[str] = []
+        for r in self.rows:
+            keys += [k for k in r if k not in keys]
+        lines = [",".join(keys)] + [",".join(str(r.get(k, "")) for k in keys) for r in self.rows]
+        atomic_write_text(self.path, "\n".join(lines) + "\n")
+        if self.writer is not None:
+            for k, v in row.items():
+                if isinstance(v, (int, float)) and k != "episodes":
+                    self.writer.add_scalar(f"curve/{k}", v, step)
+
+    def scalars(self, stats: Mapping[str, float], step: int) -> None:
+        """Training statistics to TensorBoard."""
+        if self.writer is not None:
+            for k, v in stats.items():
+                self.writer.add_scalar(f"train/{k}", v, step)
+
+    def progress(self, n: int, **postfix: Any) -> None:
+        """Advance the bar by n episodes."""
+        if self.bar is not None:
+            self.bar.update(n)
+            if postfix:
+                self.bar.set_postfix(postfix, refresh=False)
+
+    def close(self) -> None:
+        """Flush and close."""
+        if self.writer is not None:
+            self.writer.close()
+        if self.bar is not None:
+            self.bar.close()
+
+
+def read_curve(path: str | Path) -> list[dict[str, str]]:
+    """Rows of a curve.csv."""
+    with open(path, newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+# ----------------------------------------------------------------------------- training
+def train(args: Args) -> dict[str, Any]:
+    """Train MAPPO; returns the summary (also the results record). Resumes from <run>/checkpoint.pt."""
+    torch.set_num_threads(args.threads)
+    device = torch.device(resolve_device(args.device))
+    run_dir = args.run_dir()
+    run_dir.mkdir(parents=True, exist_ok=True)
+    ckpt_path = run_dir / "checkpoint.pt"
+
+    # --- sizes, derived once
+    batch_size = args.num_envs * args.num_steps
+    assert args.num_steps % args.episode_length == 0 or args.episode_length % args.num_steps == 0, (
+        "num_steps and episode_length must divide one another (copies stay in step with rollouts)")
+    assert batch_size % args.num_minibatches == 0, "num_envs * num_steps must split into num_minibatches"
+
+    # --- env, networks, optimiser, random streams
+    ma = BatchedMultiAgent(args.scenario, view="marl", num_envs=args.num_envs, episode_length=args.episode_length)
+    core, P = ma.core, ma.num_agents
+    torch.manual_seed(args.seed)
+    actor, critic = build_networks(args, ma)
+    actor.to(device)
+    critic.to(device)
+    params = list(actor.parameters()) + list(critic.parameters())
+    optimizer = torch.optim.Adam(params, lr=args.learning_rate, eps=1e-5)
+    rollout_actor = actor if device.type == "cpu" else copy.deepcopy(actor).cpu()  # rollouts on the CPU
+    noise = torch.Generator().manual_seed(args.seed)  # action noise
+    np_rng = np.random.default_rng(args.seed)  # minibatch order
+    rstate = RolloutState(seed_offset=train_seed_offset(args.seed))
+    buf = RolloutBuffer.allocate(args.num_steps, args.num_envs, core.obs_dim, P, P)
+
+    heuristic_cost = evaluate(da_policy(core.params), core, episodes=args.eval_episodes).mean
+    state: dict[str, Any] = {"updates": 0, "env_steps": 0, "elapsed": 0.0, "best_cost": float("inf"),
+                             "best_episodes": 0, "best_actor": None, "curve": [], "next_eval": 0}
+
+    payload = load_checkpoint(ckpt_path) if args.resume else None
+    if payload is not None:
+        actor.load_state_dict(payload["actor"])
+        critic.load_state_dict(payload["critic"])
+        optimizer.load_state_dict(payload["optimizer"])
+        noise.set_state(payload["noise"])
+        np_rng.bit_generator.state = payload["np_rng"]
+        rstate.episode_batches, rstate.episodes_done = payload["episode_batches"], payload["episodes_done"]
+        state.update(payload["state"])
+        rollout_actor.load_state_dict(actor.state_dict())
+
+    log = RunLog(run_dir, args.episodes, args.tensorboard, args.progress, state["curve"], rstate.episodes_done)
+    t_start = time.perf_counter() - state["elapsed"]
+
+    def act(obs: np.ndarray, info: Mapping[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        with torch.no_grad():
+            mean, log_std = rollout_actor(torch.from_numpy(obs))
+            raw = mean + log_std.exp() * torch.randn(mean.shape, generator=noise)
+            logp = gaussian_log_prob(mean, log_std, raw)
+        raw_np = raw.numpy()
+        return np.clip(raw_np, -1.0, 1.0), raw_np, logp.numpy()
+
+    def evaluate_now() -> None:
+        res = evaluate(joint_policy(rollout_actor), core, episodes=args.eval_episodes)
+        if res.mean < state["best_cost"]:
+            state["best_cost"], state["best_episodes"] = res.mean, rstate.episodes_done
+            state["best_actor"] = copy.deepcopy(rollout_actor.state_dict())
+            save_checkpoint(run_dir / "best.pt", {"model": args.model, "args": asdict(args),
+                                                  "actor": state["best_actor"], "cost": res.mean})
+        log.add({"episodes": rstate.episodes_done, "env_steps": state["env_steps"], "updates": state["updates"],
+                 "wall_time_s": round(time.perf_counter() - t_start, 3), "eval_cost": res.mean,
+                 "eval_se": res.se, "best_cost": state["best_cost"], "heuristic_cost": heuristic_cost},
+                rstate.episodes_done)
+        state["curve"] = log.rows
+        state["next_eval"] = (rstate.episodes_done // args.eval_every + 1) * args.eval_every
+
+    def checkpoint() -> None:
+        state["elapsed"] = time.perf_counter() - t_start
+        save_checkpoint(ckpt_path, {
+            "model": args.model, "args": asdict(args), "actor": actor.state_dict(), "critic": critic.state_dict(),
+            "optimizer": optimizer.state_dict(), "noise": noise.get_state(), "np_rng": np_rng.bit_generator.state,
+            "episode_batches": rstate.episode_batches, "episodes_done": rstate.episodes_done, "state": state})
+
+    if rstate.episodes_done == 0 and not state["curve"]:
+        evaluate_now()  # the untrained policy: the curve's first point
+
+    while rstate.episodes_done < args.episodes:
+        # --- rollout (CPU, all B copies as arrays)
+        if args.anneal_lr:
+            optimizer.param_groups[0]["lr"] = args.learning_rate * (1.0 - rstate.episodes_done / args.episodes)
+        finished = collect_rollout(ma, buf, rstate, act)
+        state["env_steps"] += batch_size
+
+        # --- values of every state and every next state in one pass, then GAE per agent
+        obs_t = torch.as_tensor(buf.obs.reshape(batch_size, -1), device=device)
+        crit_in = torch.as_tensor(critic_inputs(args.model, core, buf.obs.reshape(batch_size, -1)), device=device)
+        with torch.no_grad():
+            values = critic(crit_in)
+            next_in = torch.as_tensor(critic_inputs(args.model, core, buf.next_obs.reshape(batch_size, -1)),
+                                      device=device)
+            next_values = critic(next_in)
+        shape = (args.num_steps, args.num_envs, P)
+        adv, ret = compute_gae(buf.rewards, values.cpu().numpy().reshape(shape),
+                               next_values.cpu().numpy().reshape(shape), buf.episode_end,
+                               args.gamma, args.gae_lambda)
+        act_t = torch.as_tensor(buf.actions.reshape(batch_size, P), device=device)
+        logp_t = torch.as_tensor(buf.logprobs.reshape(batch_size, P), device=device)
+        adv_t = torch.as_tensor(adv.reshape(batch_size, P), device=device)
+        ret_t = torch.as_tensor(ret.reshape(batch_size, P), device=device)
+
+        # --- PPO update (clipped surrogate per agent, one value per agent)
+        def loss_fn(idx: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+            mean, log_std = actor(obs_t[idx])
+            new_logp = gaussian_log_prob(mean, log_std, act_t[idx])
+            a = normalize(adv_t[idx], dim=0) if args.norm_adv else adv_t[idx]
+            pg_loss, kl, clipfrac = clipped_policy_loss(new_logp, logp_t[idx], a, args.clip_coef)
+            v = critic(crit_in[idx])
+            if args.clip_vloss:
+                v_loss = clipped_value_loss(v, values[idx], ret_t[idx], args.clip_coef)
+            else:
+                v_loss = 0.5 * ((v - ret_t[idx]) ** 2).mean()
+            entropy = (_LOG_SQRT_2PI_E + log_std).mean()
+            loss = pg_loss - args.ent_coef * entropy + args.vf_coef * v_loss
+            return loss, {"policy_loss": pg_loss.detach(), "value_loss": v_loss.detach(), "approx_kl": kl,
+                          "clipfrac": clipfrac, "entropy": entropy.detach()}
+
+        stats = ppo_epochs(batch_size, args.update_epochs, args.num_minibatches, loss_fn, optimizer, params,
+                           args.max_grad_norm, np_rng, device)
+        if rollout_actor is not actor:
+            rollout_actor.load_state_dict(actor.state_dict())
+        state["updates"] += 1
+        stats["mean_reward"] = float(buf.rewards.mean())
+        log.scalars(stats, rstate.episodes_done)
+        log.progress(finished, best=f"{state['best_cost']:.1f}")
+
+        # --- evaluation every eval_every episodes, checkpoint after it
+        if rstate.episodes_done >= state["next_eval"] or rstate.episodes_done >= args.episodes:
+            evaluate_now()
+            checkpoint()
+    log.close()
+
+    wall = time.perf_counter() - t_start
+    summary = {
+        "scenario": args.scenario, "model": args.model, "seed": args.seed, "best_cost": state["best_cost"],
+        "heuristic_cost": heuristic_cost, "savings": (heuristic_cost - state["best_cost"]) / heuristic_cost,
+        "wall_time_s": round(wall, 2), "env_steps": state["env_steps"], "episodes": rstate.episodes_done,
+        "device": str(device), "best_episodes": state["best_episodes"], "num_envs": args.num_envs,
+        "num_steps": args.num_steps, "updates": state["updates"], "run_dir": str(run_dir), "eval_seed": EVAL_SEED,
+    }
+    atomic_write_text(run_dir / "summary.json", json.dumps(summary, indent=2) + "\n")
+    if args.results:
+        append_result(args.results, summary)
+    return summary
+
+
+# ----------------------------------------------------------------------------- CLI
+def train_cli(model: str, argv: Sequence[str]) -> int:
+    """``meio train marl|marl-gnn <scenario> [--seed --episodes --num-envs --device --out --results ...]``."""
+    args = tyro.cli(Args, args=list(argv), default=Args(model=model), prog=f"meio train {model}")  # type: ignore[arg-type]
+    args.model = model  # type: ignore[assignment]
+    s = train(args)
+    print(f"{s['scenario']} {s['model']} seed {s['seed']}: best cost {s['best_cost']:.2f} vs DA "
+          f"{s['heuristic_cost']:.2f} (savings {100 * s['savings']:.2f} %), {s['episodes']} episodes, "
+          f"{s['wall_time_s']:.0f} s")
+    return 0
+
+
+@dataclass
+class EvalArgs:
+    """Options of ``meio evaluate <checkpoint>`` for MAPPO checkpoints."""
+
+    scenario: str | None = None
+    """Evaluate on this scenario instead of the one trained on (same network needed)."""
+    episodes: int = 100
+    """Evaluation episodes."""
+    current: bool = False
+    """Use the latest weights of a checkpoint.pt instead of its best weights."""
+    plot: str | None = None
+    """Write learned-policy plots (order vs IP per stock point) to this PNG."""
+    plot_periods: int = 20_000
+    """Periods simulated for the policy plot."""
+
+
+def load_actor(payload: Mapping[str, Any], current: bool = False) -> tuple[MultiActor, BatchedMultiAgent]:
+    """Rebuild the actors saved in a checkpoint.pt / best.pt payload."""
+    a = Args(**{k: (tuple(v) if isinstance(v, list) else v) for k, v in payload["args"].items()})
+    ma = BatchedMultiAgent(a.scenario, view="marl", num_envs=1)
+    actor, _ = build_networks(a, ma)
+    state = payload["actor"] if current or payload.get("state", {}).get("best_actor") is None \
+        else payload["state"]["best_actor"]
+    actor.load_state_dict(state)
+    actor.eval()
+    return actor, ma
+
+
+def evaluate_cli(path: str, argv: Sequence[str]) -> int:
+    """Evaluate a MAPPO checkpoint (best weights by default) with the grid protocol, next to DA."""
+    ea = tyro.cli(EvalArgs, args=list(argv), prog=f"meio evaluate {path}")
+    payload = load_checkpoint(path)
+    assert payload is not None
+    actor, ma = load_actor(payload, ea.current)
+    scenario = ea.scenario or payload["args"]["scenario"]
+    core = BatchedMEIO(scenario)
+    res = evaluate(joint_policy(actor), core, episodes=ea.episodes)
+    da = evaluate(da_policy(core.params), core, episodes=ea.episodes)
+    print(json.dumps({"scenario": scenario, "model": payload["model"], "cost": res.mean, "se": res.se,
+                      "heuristic_cost": da.mean, "savings": res.savings_vs(da)}, indent=2))
+    if ea.plot:
+        from baselines.policy_plots import plot_policy
+
+        plot_policy(joint_policy(actor), scenario, ea.plot, periods=ea.plot_periods,
+                    title=f"{payload['model']} on {scenario}")
+        print(f"policy plot: {ea.plot}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(train_cli(sys.argv[1] if len(sys.argv) > 1 else "marl", sys.argv[2:]))
