@@ -3,10 +3,10 @@
 One agent per stock point; agent i sets the order of node i with an action in [-1, 1]. Two views
 (SPEC section 7) differ only in what an agent observes and whose costs it is charged:
 
-| view | agent i observes | agent i is charged |
+| view | agent i observes (scaled IPs) | agent i is charged |
 |---|---|---|
-| ``"marl"`` | its own scaled IP | retailer: its own cost; every other node: the total network cost |
-| ``"imarl"`` | its own scaled IP, then the scaled IPs of every node downstream of it (node order) | its own cost + the cost of every node downstream of it |
+| ``"marl"`` | its own | retailer: its own cost; others: the network cost |
+| ``"imarl"`` | its own, then every node downstream of it | its own + downstream costs |
 
 At level 5 every agent also observes the two episode cost factors (last two entries).
 
@@ -35,7 +35,7 @@ __all__ = ["GRAPH_FEATURES", "VIEWS", "BatchedMultiAgent", "graph_inputs", "view
 View = Literal["marl", "imarl"]
 VIEWS: tuple[str, ...] = ("marl", "imarl")
 GRAPH_FEATURES: tuple[str, ...] = ("scaled_ip", "echelon", "is_retailer")
-"""Node feature columns of :func:`graph_inputs` (level 5 appends ``holding_factor``, ``backorder_factor``)."""
+"""Node feature columns of :func:`graph_inputs`; level 5 appends the two cost factors."""
 
 
 def view_tables(core: BatchedMEIO, view: str) -> tuple[tuple[np.ndarray, ...], np.ndarray]:
@@ -66,7 +66,9 @@ def view_tables(core: BatchedMEIO, view: str) -> tuple[tuple[np.ndarray, ...], n
     return tuple(index), R
 
 
-def graph_inputs(core: BatchedMEIO, joint_obs: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+def graph_inputs(
+    core: BatchedMEIO, joint_obs: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Node features and supply edges of the network for a graph network (PyTorch Geometric).
 
     Args:
@@ -135,7 +137,7 @@ class BatchedMultiAgent:
             if not isinstance(core, BatchedMEIO):
                 raise TypeError(f"core must be a BatchedMEIO, got {type(core).__name__}")
             if scenario is not None or batched_meio_kwargs:
-                raise TypeError("give either core= or scenario/BatchedMEIO keyword arguments, not both")
+                raise TypeError("give either core= or scenario/BatchedMEIO keywords, not both")
             if num_envs not in (1, core.num_envs):
                 raise ValueError(f"num_envs={num_envs} but core has {core.num_envs} copies")
         self.core: BatchedMEIO = core
@@ -146,7 +148,9 @@ class BatchedMultiAgent:
         self.obs_dims: tuple[int, ...] = tuple(len(ix) for ix in self.obs_index)
         # Contiguous index runs become slices (views, no gather); others stay fancy indices.
         self._take = tuple(
-            slice(int(ix[0]), int(ix[-1]) + 1) if np.array_equal(ix, np.arange(ix[0], ix[-1] + 1)) else ix
+            slice(int(ix[0]), int(ix[-1]) + 1)
+            if np.array_equal(ix, np.arange(ix[0], ix[-1] + 1))
+            else ix
             for ix in self.obs_index
         )
         P = self.num_agents
@@ -180,7 +184,9 @@ class BatchedMultiAgent:
         self.core.reset(seed)
         return self.agent_obs(self.core.observe())
 
-    def step(self, actions: np.ndarray) -> tuple[list[np.ndarray], np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    def step(
+        self, actions: np.ndarray
+    ) -> tuple[list[np.ndarray], np.ndarray, np.ndarray, dict[str, np.ndarray]]:
         """Advance every copy one period.
 
         Args:
@@ -209,7 +215,10 @@ class BatchedMultiAgent:
         # size), and an agent charged the network cost gets exactly -reward_scale * info["cost"].
         out = np.empty(node_costs.shape, dtype=np.float64)
         for i, take in enumerate(self._charged):
-            out[:, i] = node_costs[:, take] if isinstance(take, int) else node_costs[:, take].sum(axis=1)
+            if isinstance(take, int):
+                out[:, i] = node_costs[:, take]
+            else:
+                out[:, i] = node_costs[:, take].sum(axis=1)
         out *= -self.core.reward_scale
         return out
 
@@ -218,5 +227,8 @@ class BatchedMultiAgent:
         return self.core.observe()
 
     def graph(self) -> tuple[np.ndarray, np.ndarray]:
-        """Node features (B, P, F) and edge_index (2, E) of the current state (:func:`graph_inputs`)."""
+        """Node features (B, P, F) and edge_index (2, E) of the current state.
+
+        See :func:`graph_inputs` for the feature columns.
+        """
         return graph_inputs(self.core)

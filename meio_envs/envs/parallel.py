@@ -1,4 +1,4 @@
-"""PettingZoo parallel env ``meio_v0``: one agent per stock point (``parallel_env("B4", view="marl")``)."""
+"""PettingZoo parallel env ``meio_v0``: one agent per stock point (``parallel_env("B4")``)."""
 
 from __future__ import annotations
 
@@ -34,10 +34,10 @@ class MEIOParallelEnv(ParallelEnv):
     ## Observation Space
     ``Box(-1, 1, (obs_dim,), float32)`` per agent (scaled inventory positions, see MEIOEnv):
 
-    | view | agent i observes | reward of agent i |
+    | view | agent i observes (IPs) | reward of agent i |
     |---|---|---|
-    | ``"marl"`` | its own IP | retailers: -own cost/1000; others: -network cost/1000 |
-    | ``"imarl"`` | its own IP, then the IPs of all nodes downstream of it (node order) | -(own + downstream costs)/1000 |
+    | ``"marl"`` | its own | retailers: -own cost/1000; others: -network cost/1000 |
+    | ``"imarl"`` | its own, then all downstream nodes | -(own + downstream costs)/1000 |
 
     Level-5 scenarios append the episode's two cost factors to every agent's observation.
     ``state()`` (``state_space``) is the joint observation: all P scaled IPs (+ cost factors).
@@ -78,12 +78,15 @@ class MEIOParallelEnv(ParallelEnv):
         self.agents: list[str] = []
         self._index = {a: i for i, a in enumerate(self.possible_agents)}
         self.observation_spaces = {
-            a: spaces.Box(-1.0, 1.0, (d,), np.float32) for a, d in zip(self.possible_agents, self.ma.obs_dims)
+            a: spaces.Box(-1.0, 1.0, (d,), np.float32)
+            for a, d in zip(self.possible_agents, self.ma.obs_dims)
         }
-        self.action_spaces = {a: spaces.Box(-1.0, 1.0, (1,), np.float32) for a in self.possible_agents}
+        self.action_spaces = {
+            a: spaces.Box(-1.0, 1.0, (1,), np.float32) for a in self.possible_agents
+        }
         self.state_space = spaces.Box(-1.0, 1.0, (self.core.obs_dim,), np.float32)
         self.graph_features = GRAPH_FEATURES
-        self._charged = [np.nonzero(self.ma.reward_matrix[:, i])[0] for i in range(self.ma.num_agents)]
+        self._charged = [np.nonzero(col)[0] for col in self.ma.reward_matrix.T]
 
     def observation_space(self, agent: str) -> spaces.Box:
         """The agent's observation space (the same object on every call)."""
@@ -106,16 +109,21 @@ class MEIOParallelEnv(ParallelEnv):
         self.agents = list(self.possible_agents)
         ip = self.core.inventory_position()[0]
         infos = {
-            a: {"inventory_position": int(ip[i]), "period": 0} for i, a in enumerate(self.possible_agents)
+            a: {"inventory_position": int(ip[i]), "period": 0}
+            for i, a in enumerate(self.possible_agents)
         }
         return {a: o[0] for a, o in zip(self.possible_agents, obs)}, infos
 
     def step(self, actions: dict[str, Any]) -> tuple[
-        dict[str, np.ndarray], dict[str, float], dict[str, bool], dict[str, bool], dict[str, dict[str, Any]]
+        dict[str, np.ndarray],
+        dict[str, float],
+        dict[str, bool],
+        dict[str, bool],
+        dict[str, dict[str, Any]],
     ]:
-        """Every agent orders; returns ``(obs, rewards, terminations, truncations, infos)`` dicts."""
+        """Every agent orders; returns ``(obs, rewards, terminations, truncations, infos)``."""
         if not self.agents:
-            raise RuntimeError("episode is over (all agents truncated) or not started; call reset()")
+            raise RuntimeError("episode is over (agents truncated) or not started; call reset()")
         joint = self._joint_action(actions)
         obs, rewards, truncated, info = self.ma.step(joint)
         trunc = bool(truncated[0])
@@ -158,17 +166,21 @@ class MEIOParallelEnv(ParallelEnv):
         for a, act in actions.items():
             arr = np.asarray(act)
             if arr.dtype.kind not in "fiu":
-                raise TypeError(f"action of agent {a!r}: expected a real number, got dtype {arr.dtype}")
+                raise TypeError(
+                    f"action of agent {a!r}: expected a real number, got dtype {arr.dtype}"
+                )
             if arr.shape not in ((1,), ()):
                 raise ValueError(f"action of agent {a!r}: expected shape (1,), got {arr.shape}")
             v = float(arr.reshape(()))
             if not np.isfinite(v):
-                raise ValueError(f"action of agent {a!r} is {v}; actions must be finite numbers in [-1, 1]")
+                raise ValueError(
+                    f"action of agent {a!r} is {v}; actions must be finite numbers in [-1, 1]"
+                )
             joint[0, self._index[a]] = v
         return joint
 
     def state(self) -> np.ndarray:
-        """(state_dim,) float32 joint observation: every node's scaled IP (+ cost factors at level 5)."""
+        """(state_dim,) float32 joint observation: all scaled IPs (+ cost factors at level 5)."""
         return self.ma.global_state()[0]
 
     def graph(self) -> tuple[np.ndarray, np.ndarray]:
@@ -189,6 +201,8 @@ class MEIOParallelEnv(ParallelEnv):
         return None
 
 
-def parallel_env(scenario: str | None = "B4", view: View = "marl", **kwargs: Any) -> MEIOParallelEnv:
+def parallel_env(
+    scenario: str | None = "B4", view: View = "marl", **kwargs: Any
+) -> MEIOParallelEnv:
     """The PettingZoo parallel env for a grid scenario (or ``network=`` for your own network)."""
     return MEIOParallelEnv(scenario, view=view, **kwargs)

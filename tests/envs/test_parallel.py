@@ -141,7 +141,8 @@ def test_matches_single_and_batched(view: str) -> None:
     for t in range(128):
         a = rng.uniform(-1.1, 1.1, P).astype(np.float32)
         o_s, _, term_s, trunc_s, info_s = single.step(a)
-        o_p, r_p, term_p, trunc_p, info_p = par.step({n: a[i : i + 1] for i, n in enumerate(par.possible_agents)})
+        acts = {n: a[i : i + 1] for i, n in enumerate(par.possible_agents)}
+        o_p, r_p, term_p, trunc_p, info_p = par.step(acts)
         batch = rng.uniform(-1, 1, (4, P))
         batch[0] = a
         _, r_b, trunc_b, info_b = ma.step(batch)
