@@ -1,0 +1,127 @@
+"""Graph-attention (GAT) encoder of an inventory network, shared by SARL+GNN and MARL+GNN.
+
+Nodes are stock points with their part of the state as features (``graph_inputs`` in
+:mod:`meio_envs.envs.batched_ma`); edges are the directed supply edges supplier -> customer. A
+batch of B copies of the same network is run as ONE PyTorch Geometric forward pass over a
+block-diagonal graph of B * P nodes (``edge_index`` offset by ``b * P`` for copy b), which is
+exactly the same as B separate forward passes (tests/baselines/test_sarl.py checks this).
+
+PyG's ``GATConv`` passes messages from ``edge_index[0]`` (source) to ``edge_index[1]`` (target),
+so with supply edges information flows downstream (supplier -> customer); every node also keeps a
+self loop. ``direction="both"`` adds the reversed edges as well (not the report's setting).
+
+    >>> import torch
+    >>> enc = GATEncoder(in_dim=3)
+    >>> x = torch.zeros(8, 4, 3)                     # B=8 copies of a 4-node network
+    >>> ei = torch.tensor([[0, 0, 0], [1, 2, 3]])    # node 0 supplies 1, 2, 3
+    >>> enc(x, ei).shape                              # (B, P * hidden[-1])
+    torch.Size([8, 64])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
+import torch
+from torch import nn
+from torch_geometric.nn import GATConv
+
+__all__ = ["GATEncoder", "batch_edge_index"]
+
+
+def batch_edge_index(edge_index: torch.Tensor, batch_size: int, num_nodes: int) -> torch.Tensor:
+    """(2, E) edges of one graph -> (2, B * E) edges of B disjoint copies (block-diagonal batch)."""
+    offsets = torch.arange(batch_size, device=edge_index.device, dtype=edge_index.dtype) * num_nodes
+    return (edge_index[:, None, :] + offsets[None, :, None]).reshape(2, -1)
+
+
+class GATEncoder(nn.Module):
+    """Stack of ``GATConv`` layers (default 3 x 16, the report's Appendix B) over B copies of a graph.
+
+    Args:
+        in_dim: Node feature size F.
+        hidden: Output size of each GAT layer (per head; heads are averaged after the last layer
+            and concatenated before it).
+        heads: Attention heads per layer.
+        activation: Module class applied after every layer (after the last one only when
+            ``activate_last``, default True because the embedding feeds an MLP).
+        pool: ``"flatten"`` (default): output (B, P * hidden[-1]), the node embeddings in node
+            order; ``"mean"`` / ``"sum"``: (B, hidden[-1]) pooled over nodes; ``"none"``:
+            (B, P, hidden[-1]).
+        direction: ``"supply"`` (messages supplier -> customer, as given) or ``"both"``.
+
+    ``forward(x, edge_index)``: ``x`` (B, P, F) float tensor, ``edge_index`` (2, E) long tensor
+    of ONE graph (node ids in [0, P)); the same graph is used for all B copies.
+    """
+
+    def __init__(
+        self,
+        in_dim: int,
+        hidden: Sequence[int] = (16, 16, 16),
+        heads: int = 1,
+        activation: type[nn.Module] = nn.ELU,
+        activate_last: bool = True,
+        pool: Literal["flatten", "mean", "sum", "none"] = "flatten",
+        direction: Literal["supply", "both"] = "supply",
+    ) -> None:
+        super().__init__()
+        if not hidden:
+            raise ValueError("hidden needs at least one layer size")
+        if pool not in ("flatten", "mean", "sum", "none"):
+            raise ValueError(f"pool must be flatten, mean, sum or none, got {pool!r}")
+        if direction not in ("supply", "both"):
+            raise ValueError(f"direction must be 'supply' or 'both', got {direction!r}")
+        self.in_dim, self.hidden, self.heads = int(in_dim), tuple(int(h) for h in hidden), int(heads)
+        self.pool, self.direction, self.activate_last = pool, direction, activate_last
+        layers = []
+        d = self.in_dim
+        for k, h in enumerate(self.hidden):
+            last = k == len(self.hidden) - 1
+            layers.append(GATConv(d, h, heads=self.heads, concat=not last))
+            d = h if last else h * self.heads
+        self.convs = nn.ModuleList(layers)
+        self.act = activation()
+        self._cache: tuple[int, int, int, torch.Tensor, torch.Tensor] | None = None
+
+    @property
+    def node_dim(self) -> int:
+        """Size of one node's embedding (hidden[-1])."""
+        return self.hidden[-1]
+
+    def output_dim(self, num_nodes: int) -> int:
+        """Size of the output per copy for a graph of ``num_nodes`` nodes."""
+        return self.node_dim * num_nodes if self.pool == "flatten" else self.node_dim
+
+    def _edges(self, edge_index: torch.Tensor, B: int, P: int) -> torch.Tensor:
+        key = (B, P, edge_index.data_ptr())
+        if self._cache is not None and self._cache[:3] == key and self._cache[3].device == edge_index.device:
+            return self._cache[4]
+        ei = edge_index.long()
+        if self.direction == "both":
+            ei = torch.cat([ei, ei.flip(0)], dim=1)
+        big = batch_edge_index(ei, B, P)
+        self._cache = (*key, edge_index, big)
+        return big
+
+    def forward(self, x: torch.Tensor, edge_index: torch.Tensor) -> torch.Tensor:
+        """Embed B graphs in one pass; see the class doc for the output shape."""
+        if x.dim() != 3:
+            raise ValueError(f"x must be (B, P, F), got {tuple(x.shape)}")
+        B, P, F = x.shape
+        if F != self.in_dim:
+            raise ValueError(f"x has {F} node features, the encoder was built for {self.in_dim}")
+        h = x.reshape(B * P, F)
+        ei = self._edges(edge_index, B, P)
+        for k, conv in enumerate(self.convs):
+            h = conv(h, ei)
+            if k < len(self.convs) - 1 or self.activate_last:
+                h = self.act(h)
+        h = h.reshape(B, P, self.node_dim)
+        if self.pool == "flatten":
+            return h.reshape(B, P * self.node_dim)
+        if self.pool == "mean":
+            return h.mean(dim=1)
+        if self.pool == "sum":
+            return h.sum(dim=1)
+        return h

@@ -1,0 +1,431 @@
+"""SARL and SARL+GNN: one Stable-Baselines3 PPO agent observes all inventory positions and sets all orders.
+
+Reads top to bottom: :class:`Args` (hyperparameters of the report's Appendix B, one docstring
+each) -> :func:`make_model` -> :func:`train` (the protocol loop: chunks of whole rollouts,
+evaluation every ``eval_every`` training episodes, best model, learning curve, checkpoint after
+every chunk) -> :func:`train_cli` / :func:`evaluate_cli` (``meio train sarl A1``, ``meio evaluate``).
+
+Run folder ``<out>/<model>/<scenario>/seed<seed>/``: ``checkpoint.pt`` (the full training state,
+resumed automatically unless ``--no-resume``), ``best.pt`` (the best evaluated model; give it to
+``meio evaluate``), ``curve.csv`` and ``tb/`` (TensorBoard). Both ``.pt`` files are
+``torch.save``'d dicts with ``"model"`` (``"sarl"`` / ``"sarl-gnn"``), ``"scenario"`` and
+``"sb3_zip"`` (the bytes of ``PPO.save``), so ``PPO.load(io.BytesIO(payload["sb3_zip"]))`` gets the
+SB3 model back.
+
+Exact resume: checkpoints are taken only at rollout boundaries and hold the SB3 model with its
+Adam state, ``num_timesteps``, the last observation, the batched env's state (a deep copy of
+``BatchedMEIO.state``; its random draws are a function of copy key, episode and period), the Python
+/ NumPy / torch RNG states, the evaluation history and best model. A run killed at any point and
+resumed with the same arguments ends with the same parameters and evaluations as an uninterrupted
+one (tests/baselines/test_sarl.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import io
+import json
+import math
+import shutil
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from stable_baselines3 import PPO
+from stable_baselines3.common.callbacks import BaseCallback
+from stable_baselines3.common.logger import configure
+
+from baselines.common.checkpoint import load_checkpoint, save_checkpoint
+from baselines.common.device import resolve_device
+from baselines.common.results import append_result
+from baselines.common.train_loop import (
+    BestTracker, EvalSchedule, LearningCurve, make_progress, rng_state, set_costs, set_rng_state,
+)
+from meio_envs.adapters.sb3 import MEIOSB3VecEnv
+from meio_envs.evaluation import EVAL_SEED, EvalResult, da_policy, evaluate
+
+__all__ = ["MODELS", "Args", "evaluate_cli", "make_model", "sb3_policy", "train", "train_cli"]
+
+MODELS = ("sarl", "sarl-gnn")
+
+
+@dataclass
+class Args:
+    """Options of ``meio train sarl|sarl-gnn <scenario>``; defaults are the report's (Appendix B)."""
+
+    scenario: str
+    """Grid id, e.g. ``A1``."""
+    model: str = "sarl"
+    """``sarl`` (MLP actor and critic) or ``sarl-gnn`` (GAT critic)."""
+    seed: int = 0
+    """Trial seed: network initialisation, action sampling, training env copies (copy i: seed + i)."""
+    episodes: int = 25_000
+    """Training budget in training episodes (one copy's 128-period episode); rounded up to whole rollouts."""
+    device: str = "auto"
+    """Where network updates run: auto (CUDA if available), cpu, cuda, cuda:N."""
+    out: str = "runs"
+    """Root folder of run folders."""
+    n_envs: int = 4
+    """Parallel training copies (report: 4)."""
+    eval_every: int = 100
+    """Evaluate every this many training episodes (SPEC section 5: 100)."""
+    eval_episodes: int = 100
+    """Evaluation episodes (75 periods, 25 warm-up, fixed seeds) per evaluation (SPEC: 100)."""
+    resume: bool = True
+    """Continue from the run folder's checkpoint when there is one."""
+    results: str = "benchmarks/results/results.jsonl"
+    """Results file; one record per finished trial is appended atomically ('' = none)."""
+    episode_length: int = 128
+    """Periods per training episode (report: 128)."""
+    learning_rate: float = 1e-4
+    """Adam learning rate (report: 1e-4)."""
+    gamma: float = 0.99
+    """Discount factor (report: 0.99)."""
+    gae_lambda: float = 0.95
+    """GAE lambda (report: 0.95)."""
+    clip_range: float = 0.2
+    """PPO ratio clip (report: 0.2)."""
+    clip_range_vf: float | None = 0.2
+    """Value clip; the report gives 0.2 as 'clipping value for PPO updates and value function'."""
+    n_steps: int = 256
+    """Steps per copy per rollout (report: 256)."""
+    n_minibatches: int = 16
+    """Minibatches per epoch (report: 16): batch_size = n_envs * n_steps / n_minibatches."""
+    n_epochs: int = 4
+    """PPO epochs per rollout (report: 4)."""
+    ent_coef: float = 0.0
+    """Entropy coefficient (report: 0)."""
+    vf_coef: float = 0.5
+    """Value-loss coefficient (report: 0.5)."""
+    max_grad_norm: float = 0.5
+    """Gradient-norm clip (report: 0.5)."""
+    net_arch: tuple[int, ...] = (256, 256)
+    """Actor and critic hidden layers, ReLU (report: (256, 256))."""
+    gat_hidden: tuple[int, ...] = (16, 16, 16)
+    """GAT layer sizes of the SARL+GNN critic (report: (16, 16, 16))."""
+    checkpoint_every: int = 10
+    """Save the training state every this many rollouts (and at the end)."""
+    threads: int = 1
+    """torch CPU threads (the machines are small and shared)."""
+    progress: bool = True
+    """Show a tqdm progress bar (best / last / heuristic cost)."""
+    stop_after_chunks: int | None = field(default=None, repr=False)
+    """Testing hook: stop (as if killed) after this many checkpointed chunks in this process."""
+
+    def __post_init__(self) -> None:
+        if self.model not in MODELS:
+            raise ValueError(f"model must be one of {MODELS}, got {self.model!r}")
+        rollout = self.n_envs * self.n_steps
+        if rollout % self.n_minibatches:
+            raise ValueError(f"n_envs * n_steps = {rollout} is not divisible by n_minibatches={self.n_minibatches}")
+        for name in ("episodes", "n_envs", "eval_every", "eval_episodes", "checkpoint_every", "n_steps"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+
+    @property
+    def rollout_steps(self) -> int:
+        """Env steps per rollout (all copies)."""
+        return self.n_envs * self.n_steps
+
+    @property
+    def batch_size(self) -> int:
+        """PPO minibatch size."""
+        return self.rollout_steps // self.n_minibatches
+
+    @property
+    def total_steps(self) -> int:
+        """Env steps of the budget, rounded up to whole rollouts."""
+        return math.ceil(self.episodes * self.episode_length / self.rollout_steps) * self.rollout_steps
+
+    @property
+    def run_dir(self) -> Path:
+        """Run folder."""
+        return Path(self.out) / self.model / self.scenario / f"seed{self.seed}"
+
+    def fingerprint(self) -> dict[str, Any]:
+        """Everything that must match for a checkpoint to be resumed."""
+        skip = {"device", "out", "resume", "results", "progress", "stop_after_chunks", "threads", "episodes"}
+        return {k: v for k, v in asdict(self).items() if k not in skip}
+
+
+def make_model(args: Args, venv: MEIOSB3VecEnv, device: str) -> PPO:
+    """SB3 PPO with the report's hyperparameters (SARL) or the GAT-critic policy (SARL+GNN)."""
+    arch = {"pi": list(args.net_arch), "vf": list(args.net_arch)}
+    if args.model == "sarl-gnn":
+        from baselines.sb3_policies import GraphCriticPolicy, graph_policy_kwargs
+
+        policy: Any = GraphCriticPolicy
+        policy_kwargs = graph_policy_kwargs(venv.core, gat_hidden=args.gat_hidden, net_arch=arch)
+    else:
+        policy, policy_kwargs = "MlpPolicy", {"net_arch": arch, "activation_fn": torch.nn.ReLU}
+    return PPO(
+        policy, venv, learning_rate=args.learning_rate, n_steps=args.n_steps, batch_size=args.batch_size,
+        n_epochs=args.n_epochs, gamma=args.gamma, gae_lambda=args.gae_lambda, clip_range=args.clip_range,
+        clip_range_vf=args.clip_range_vf, ent_coef=args.ent_coef, vf_coef=args.vf_coef,
+        max_grad_norm=args.max_grad_norm, policy_kwargs=policy_kwargs, seed=args.seed, device=device,
+        verbose=0,
+    )
+
+
+def sb3_policy(model: PPO) -> Any:
+    """The deterministic SB3 policy as an evaluation-protocol policy ``(obs, info) -> actions``."""
+
+    def act(obs: np.ndarray, info: Any) -> np.ndarray:
+        actions, _ = model.policy.predict(obs, deterministic=True)
+        return actions
+
+    return act
+
+
+def _model_bytes(model: PPO) -> bytes:
+    buf = io.BytesIO()
+    model.save(buf)
+    return buf.getvalue()
+
+
+class _Loop(BaseCallback):
+    """Evaluation points inside rollouts (exactly every ``eval_every`` episodes) and the progress bar."""
+
+    def __init__(self, trainer: _Trainer) -> None:
+        super().__init__(verbose=0)
+        self.trainer = trainer
+
+    def _on_step(self) -> bool:
+        self.trainer.maybe_evaluate()
+        return True
+
+    def _on_rollout_end(self) -> None:
+        self.trainer.tick()
+
+
+class _Trainer:
+    """State of one trial; everything in :meth:`state` goes into the checkpoint."""
+
+    def __init__(self, args: Args) -> None:
+        self.args = args
+        torch.set_num_threads(args.threads)
+        self.device = resolve_device(args.device)
+        self.dir = args.run_dir
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.venv = MEIOSB3VecEnv(args.scenario, args.n_envs, episode_length=args.episode_length)
+        self.model = make_model(args, self.venv, self.device)
+        self.model.set_logger(configure(str(self.dir / "tb" / "sb3"), ["tensorboard"]))
+        self.schedule = EvalSchedule(args.eval_every)
+        self.tracker = BestTracker()
+        self.wall_offset = 0.0
+        self.heuristic: float | None = None
+        self.started = False
+        self.finished = False
+        rows: list[dict[str, Any]] = []
+        ckpt = load_checkpoint(self.dir / "checkpoint.pt") if args.resume else None
+        if ckpt is not None:
+            if ckpt.get("fingerprint") != args.fingerprint():
+                raise ValueError(
+                    f"{self.dir / 'checkpoint.pt'} was written with other settings; use --no-resume or "
+                    f"another --out. saved: {ckpt.get('fingerprint')}, now: {args.fingerprint()}"
+                )
+            rows = self._restore(ckpt)
+        elif not args.resume:
+            for name in ("checkpoint.pt", "best.pt", "curve.csv"):
+                (self.dir / name).unlink(missing_ok=True)
+            shutil.rmtree(self.dir / "tb" / "eval", ignore_errors=True)
+        self.curve = LearningCurve(self.dir / "tb" / "eval", rows=rows)
+        self.curve.path = self.dir / "curve.csv"
+        self.curve._write_csv()
+        if self.heuristic is None:
+            self.heuristic = self._evaluate(da_policy(self.venv.core.params)).mean
+        self.t0 = time.time()
+        self.bar: Any = None
+
+    # ------------------------------------------------------------------ checkpoint
+    def state(self) -> dict[str, Any]:
+        m, core = self.model, self.venv.core
+        return {
+            "model": self.args.model, "kind": "train_state", "scenario": self.args.scenario,
+            "seed": self.args.seed, "fingerprint": self.args.fingerprint(), "sb3_zip": _model_bytes(m),
+            "num_timesteps": m.num_timesteps, "n_updates": m._n_updates, "episode_num": m._episode_num,
+            "last_obs": np.array(m._last_obs), "last_episode_starts": np.array(m._last_episode_starts),
+            "env_state": copy.deepcopy(core.state), "env_seeded": core._seeded,
+            "adapter": {"ep_return": self.venv._ep_return.copy(), "ep_cost": self.venv._ep_cost.copy()},
+            "rng": rng_state(), "tracker": self.tracker.state_dict(), "curve_rows": list(self.curve.rows),
+            "schedule_next_at": self.schedule.next_at, "wall_time_s": self.wall(),
+            "heuristic_cost": self.heuristic, "finished": self.finished,
+        }
+
+    def _restore(self, ck: dict[str, Any]) -> list[dict[str, Any]]:
+        m, core = self.model, self.venv.core
+        m.set_parameters(io.BytesIO(ck["sb3_zip"]), exact_match=True, device=self.device)
+        m.num_timesteps = int(ck["num_timesteps"])
+        m._n_updates = int(ck["n_updates"])
+        m._episode_num = int(ck["episode_num"])
+        m._last_obs = ck["last_obs"]
+        m._last_episode_starts = ck["last_episode_starts"]
+        core.state = copy.deepcopy(ck["env_state"])
+        core._seeded = bool(ck["env_seeded"])
+        self.venv._reset_seeds()  # the constructor's venv.seed(seed) must not reseed on resume
+        self.venv._ep_return[:] = ck["adapter"]["ep_return"]
+        self.venv._ep_cost[:] = ck["adapter"]["ep_cost"]
+        set_rng_state(ck["rng"])
+        self.tracker = BestTracker.from_state(ck["tracker"])
+        self.schedule.next_at = int(ck["schedule_next_at"])
+        self.wall_offset = float(ck["wall_time_s"])
+        self.heuristic = ck["heuristic_cost"]
+        self.started = True
+        self.finished = bool(ck.get("finished", False))
+        return list(ck["curve_rows"])
+
+    def save(self) -> None:
+        save_checkpoint(self.dir / "checkpoint.pt", self.state())
+
+    # ------------------------------------------------------------------ protocol
+    def wall(self) -> float:
+        return self.wall_offset + (time.time() - self.t0 if hasattr(self, "t0") else 0.0)
+
+    def episodes_done(self) -> int:
+        a = self.args
+        return a.n_envs * (self.model.num_timesteps // a.n_envs // a.episode_length)
+
+    def _evaluate(self, policy: Any) -> EvalResult:
+        return evaluate(policy, self.venv.core, episodes=self.args.eval_episodes, seed=EVAL_SEED)
+
+    def maybe_evaluate(self, force: bool = False) -> None:
+        ep = self.episodes_done()
+        if not (self.schedule.due(ep) or force):
+            return
+        res = self._evaluate(sb3_policy(self.model))
+        steps = self.model.num_timesteps
+        if self.tracker.update(res.mean, ep, steps):
+            save_checkpoint(self.dir / "best.pt", {
+                "model": self.args.model, "kind": "best", "scenario": self.args.scenario,
+                "seed": self.args.seed, "sb3_zip": _model_bytes(self.model), "best_cost": res.mean,
+                "heuristic_cost": self.heuristic, "episodes": ep, "env_steps": steps,
+                "eval_episodes": self.args.eval_episodes,
+            })
+        self.curve.log(ep, steps, self.wall(), res.mean, self.tracker.best,
+                       {"eval_se": res.se, "heuristic_cost": float(self.heuristic or math.nan)})
+        if self.bar is not None:
+            set_costs(self.bar, self.tracker.best, self.heuristic, res.mean)
+
+    def tick(self) -> None:
+        if self.bar is not None:
+            self.bar.update(self.model.num_timesteps - self.bar.n)
+
+    # ------------------------------------------------------------------ main loop
+    def run(self) -> dict[str, Any] | None:
+        a, m = self.args, self.model
+        total = a.total_steps
+        chunk = a.checkpoint_every * a.rollout_steps
+        self.bar = make_progress(total, m.num_timesteps, desc=f"{a.model} {a.scenario} s{a.seed}",
+                                 disable=not a.progress)
+        set_costs(self.bar, self.tracker.best, self.heuristic)
+        cb = _Loop(self)
+        chunks = 0
+        try:
+            while not self.finished and m.num_timesteps < total:
+                steps = min(chunk, total - m.num_timesteps)
+                m.learn(steps, callback=cb, reset_num_timesteps=not self.started, progress_bar=False)
+                self.started = True
+                if m.num_timesteps >= total:
+                    if self.tracker.best_env_steps != m.num_timesteps and (
+                        not self.tracker.history or self.tracker.history[-1]["env_steps"] != m.num_timesteps
+                    ):
+                        self.maybe_evaluate(force=True)  # the budget's end is an evaluation point
+                    self.finished = True
+                self.save()
+                chunks += 1
+                if a.stop_after_chunks is not None and chunks >= a.stop_after_chunks and not self.finished:
+                    return None
+        finally:
+            self.bar.close()
+            self.curve.close()
+        return self.record()
+
+    def record(self) -> dict[str, Any]:
+        a, h, best = self.args, float(self.heuristic or math.nan), self.tracker.best
+        return {
+            "scenario": a.scenario, "model": a.model, "seed": a.seed, "best_cost": best,
+            "heuristic_cost": h, "savings": (h - best) / h, "wall_time_s": round(self.wall(), 2),
+            "env_steps": int(self.model.num_timesteps), "episodes": self.episodes_done(),
+            "device": self.device, "best_episodes": self.tracker.best_episodes,
+            "eval_episodes": a.eval_episodes, "run_dir": str(self.dir),
+        }
+
+
+def train(args: Args) -> dict[str, Any] | None:
+    """Train (or resume) one trial; returns its results record (None when stopped by the test hook).
+
+    The record is appended to ``args.results`` once, when the trial finishes; calling ``train``
+    again on a finished run (with resume) returns the record without training or appending.
+    """
+    trainer = _Trainer(args)
+    already = trainer.finished
+    rec = trainer.run()
+    if rec is not None and not already and args.results:
+        append_result(args.results, rec)
+    return rec
+
+
+# ---------------------------------------------------------------------- command line
+def _parser(model: str) -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog=f"meio train {model}", description=(__doc__ or "").split("\n")[0])
+    defaults = Args(scenario="A1", model=model)
+    ap.add_argument("scenario", help="grid id, e.g. A1")
+    for f in Args.__dataclass_fields__.values():
+        if f.name in ("scenario", "model", "stop_after_chunks"):
+            continue
+        flag, d = "--" + f.name.replace("_", "-"), getattr(defaults, f.name)
+        if isinstance(d, bool):
+            ap.add_argument(flag, action=argparse.BooleanOptionalAction, default=d)
+        elif isinstance(d, tuple):
+            ap.add_argument(flag, type=int, nargs="+", default=list(d))
+        elif f.name == "clip_range_vf":
+            ap.add_argument(flag, type=lambda s: None if s.lower() == "none" else float(s), default=d,
+                            help="'none' switches value clipping off")
+        else:
+            ap.add_argument(flag, type=type(d), default=d)
+    return ap
+
+
+def train_cli(model: str, argv: Sequence[str]) -> int:
+    """``meio train sarl|sarl-gnn <scenario> [--seed 0 --episodes 25000 --device auto ...]``."""
+    ns = vars(_parser(model).parse_args(list(argv)))
+    for k in ("net_arch", "gat_hidden"):
+        ns[k] = tuple(ns[k])
+    rec = train(Args(model=model, **ns))
+    if rec is not None:
+        print(json.dumps(rec))
+    return 0
+
+
+def evaluate_cli(path: str, argv: Sequence[str]) -> int:
+    """``meio evaluate <best.pt|checkpoint.pt> [--episodes 100 --periods 75 --warmup 25 --seed S]``."""
+    ap = argparse.ArgumentParser(prog="meio evaluate", description="Evaluate a SARL checkpoint.")
+    ap.add_argument("--episodes", type=int, default=100)
+    ap.add_argument("--periods", type=int, default=75)
+    ap.add_argument("--warmup", type=int, default=25)
+    ap.add_argument("--seed", type=int, default=EVAL_SEED)
+    ap.add_argument("--device", default="auto")
+    a = ap.parse_args(list(argv))
+    torch.set_num_threads(1)
+    payload = load_checkpoint(path)
+    if payload is None or "sb3_zip" not in payload:
+        print(f"meio evaluate: {path} is not a SARL checkpoint", file=sys.stderr)
+        return 2
+    model = PPO.load(io.BytesIO(payload["sb3_zip"]), device=resolve_device(a.device))
+    kw = {"episodes": a.episodes, "periods": a.periods, "warmup": a.warmup, "seed": a.seed}
+    scen = payload["scenario"]
+    res = evaluate(sb3_policy(model), scen, **kw)
+    from meio_envs.envs.batch import resolve_params
+
+    da = evaluate(da_policy(resolve_params(scen)[0]), scen, **kw)
+    print(json.dumps({
+        "checkpoint": str(path), "model": payload["model"], "scenario": scen, "cost": res.mean,
+        "se": res.se, "heuristic_cost": da.mean, "savings": res.savings_vs(da),
+    }))
+    return 0
