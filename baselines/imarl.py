@@ -68,7 +68,7 @@ from baselines.common.ppo import (
 )
 from baselines.common.results import append_result, atomic_write_text
 from baselines.common.rollout import RolloutBuffer, RolloutState, collect_rollout, train_seed_offset
-from baselines.mappo import RunLog
+from baselines.common.train_loop import LearningCurve, make_progress, rng_state, set_costs, set_rng_state
 from meio_envs.envs.batch import BatchedMEIO
 from meio_envs.envs.batched_ma import BatchedMultiAgent
 from meio_envs.evaluation import EVAL_SEED, EvalResult, da_policy, evaluate
@@ -153,7 +153,7 @@ class Args:
     out: str = "runs"
     """Folder of run folders."""
     run_name: str | None = None
-    """Run folder name; default <scenario>_imarl[-random]_s<seed>."""
+    """Run folder name under <out> instead of imarl[-random]/<scenario>/seed<seed>."""
     results: str | None = "benchmarks/results/results.jsonl"
     """Results file (one JSON line per finished trial); empty or None to skip."""
     resume: bool = True
@@ -170,7 +170,7 @@ class Args:
     def run_dir(self) -> Path:
         """The run folder."""
         tag = "imarl" if self.base_policy == "da" else f"imarl-{self.base_policy}"
-        return Path(self.out) / (self.run_name or f"{self.scenario}_{tag}_s{self.seed}")
+        return Path(self.out) / (self.run_name or f"{tag}/{self.scenario}/seed{self.seed}")
 
 
 # ----------------------------------------------------------------------------- job list
@@ -380,7 +380,8 @@ class PPOAgentTrainer:
                     best.best_state = {"actor": copy.deepcopy({k: v.cpu() for k, v in actor.state_dict().items()}),
                                        "critic": copy.deepcopy({k: v.cpu() for k, v in critic.state_dict().items()})}
                 on_eval({"episodes": rstate.episodes_done, "eval_cost": res.mean, "eval_se": res.se,
-                         "iteration_best": best.best_cost, "new_episodes": rstate.episodes_done - best.episodes})
+                         "iteration_best": best.best_cost, "new_episodes": rstate.episodes_done - best.episodes,
+                         "env_steps": best.env_steps})
                 best.episodes = rstate.episodes_done
         best.episodes = rstate.episodes_done
         return best
@@ -464,8 +465,9 @@ def run_imarl(args: Args, trainer: AgentTrainer | None = None,
     else:
         st = payload["state"]
         master.bit_generator.state = payload["master_rng"]
-        torch.set_rng_state(payload["torch_rng"])
-    log = RunLog(run_dir, args.episodes_per_iteration, args.tensorboard, args.progress, st["curve"])
+        set_rng_state(payload["rng"])
+    curve = LearningCurve(run_dir, rows=st["curve"], tensorboard=args.tensorboard)
+    bar = make_progress(args.episodes_per_iteration * args.episode_length, desc="imarl", disable=not args.progress)
     t0 = time.perf_counter() - st["elapsed"]
     iterations_this_call = 0
 
@@ -483,26 +485,27 @@ def run_imarl(args: Args, trainer: AgentTrainer | None = None,
         if args.episodes is not None and st["episodes"] >= args.episodes:
             break
         if args.stop_after is not None and iterations_this_call >= args.stop_after:
-            log.close()
+            curve.close()
+            bar.close()
             return {"stopped": True, "iteration": st["iteration"], "jobs": list(st["jobs"])}
         potential = improvement_potential(st["node_costs"], ma.reward_matrix) if args.order == "greedy" else None
         agent = pop_job(st["jobs"], args.order, potential)
         seed = int(master.integers(0, 2**31 - 1))
         it, base_eps = st["iteration"], st["episodes"]
-        if log.bar is not None:
-            log.bar.reset(total=args.episodes_per_iteration)
-            log.bar.set_description(f"it {it} agent {net.names[agent]}")
+        bar.reset(total=args.episodes_per_iteration * args.episode_length)
+        bar.set_description(f"it {it} agent {net.names[agent]}")
 
         def on_eval(row: dict[str, Any], it: int = it, agent: int = agent, base_eps: int = base_eps) -> None:
             total = base_eps + row["episodes"]
             wall = round(time.perf_counter() - t0, 3)
             if st["first_beat"] is None and row["eval_cost"] < heuristic_cost:
                 st["first_beat"] = {"wall_time_s": wall, "episodes": total}
-            log.add({"episodes": total, "iteration": it, "agent": net.names[agent], "wall_time_s": wall,
-                     "eval_cost": row["eval_cost"], "eval_se": row["eval_se"],
-                     "iteration_best": row["iteration_best"], "joint_cost": st["joint_cost"],
-                     "heuristic_cost": heuristic_cost}, total)
-            log.progress(row["new_episodes"], cost=f"{row['eval_cost']:.1f}", saved=f"{st['joint_cost']:.1f}")
+            curve.log(total, st["env_steps"] + row["env_steps"], wall, row["eval_cost"], min(row["iteration_best"],
+                      st["joint_cost"]), {"iteration": it, "agent": agent, "eval_se": row["eval_se"],
+                                          "iteration_best": row["iteration_best"], "joint_cost": st["joint_cost"],
+                                          "heuristic_cost": heuristic_cost})
+            bar.update(row["new_episodes"] * args.episode_length)
+            set_costs(bar, st["joint_cost"], heuristic_cost, row["eval_cost"])
 
         res = trainer(agent, st["saved"], seed, on_eval)
         previous = st["joint_cost"]
@@ -522,13 +525,14 @@ def run_imarl(args: Args, trainer: AgentTrainer | None = None,
             "total_episodes": st["episodes"], "best_cost": res.best_cost, "previous_cost": previous,
             "accepted": accepted, "pushed": pushed, "job_list": list(st["jobs"]),
             "wall_time_s": round(time.perf_counter() - t0, 3)})
-        st["curve"] = log.rows
+        st["curve"] = curve.rows
         st["elapsed"] = time.perf_counter() - t0
         save_checkpoint(ckpt_path, {"model": "imarl", "args": asdict(args), "state": st,
-                                    "master_rng": master.bit_generator.state, "torch_rng": torch.get_rng_state()})
+                                    "master_rng": master.bit_generator.state, "rng": rng_state()})
         write_history()
         iterations_this_call += 1
-    log.close()
+    curve.close()
+    bar.close()
 
     wall = time.perf_counter() - t0
     fb = st["first_beat"] or {}

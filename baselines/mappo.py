@@ -10,7 +10,7 @@ each agent has its own reward stream (retailers: own cost; others: total cost).
 
     meio train marl A1 --seed 0 --episodes 2000 --num-envs 64
     meio train marl-gnn B1 --episodes 2000 --device auto
-    meio evaluate runs/A1_marl_s0/best.pt
+    meio evaluate runs/marl/A1/seed0/best.pt
 
 Rollouts of all B copies run on the CPU as arrays; network updates run on ``--device`` (GPU when
 available). Episodes are truncated after 128 periods and bootstrapped (never terminated). Every
@@ -21,7 +21,6 @@ protocol (:func:`meio_envs.evaluation.evaluate`, fixed seeds); the best is kept.
 from __future__ import annotations
 
 import copy
-import csv
 import json
 import sys
 import time
@@ -49,6 +48,7 @@ from baselines.common.ppo import (
 )
 from baselines.common.results import append_result, atomic_write_text
 from baselines.common.rollout import RolloutBuffer, RolloutState, collect_rollout, train_seed_offset
+from baselines.common.train_loop import EvalSchedule, LearningCurve, make_progress, set_costs
 from meio_envs.envs.batch import BatchedMEIO
 from meio_envs.envs.batched_ma import BatchedMultiAgent, graph_inputs
 from meio_envs.evaluation import EVAL_SEED, da_policy, evaluate
@@ -58,7 +58,6 @@ __all__ = [
     "CentralCritic",
     "GraphCritic",
     "MultiActor",
-    "RunLog",
     "evaluate_cli",
     "joint_policy",
     "train",
@@ -125,9 +124,9 @@ class Args:
     device: str = "auto"
     """Where updates run: auto (GPU if available), cpu, cuda. Rollouts always run on the CPU."""
     out: str = "runs"
-    """Folder of run folders (curve.csv, tb/, checkpoint.pt, best.pt)."""
+    """Root of run folders <out>/<model>/<scenario>/seed<seed>/ (curve.csv, tb/, checkpoint.pt, best.pt)."""
     run_name: str | None = None
-    """Run folder name; default <scenario>_<model>_s<seed>."""
+    """Run folder name under <out> instead of <model>/<scenario>/seed<seed>."""
     results: str | None = "benchmarks/results/results.jsonl"
     """Results file (one JSON line per trial); empty or None to skip."""
     resume: bool = True
@@ -141,7 +140,7 @@ class Args:
 
     def run_dir(self) -> Path:
         """The run folder."""
-        return Path(self.out) / (self.run_name or f"{self.scenario}_{self.model}_s{self.seed}")
+        return Path(self.out) / (self.run_name or f"{self.model}/{self.scenario}/seed{self.seed}")
 
 
 # ----------------------------------------------------------------------------- networks
@@ -247,69 +246,6 @@ def joint_policy(actor: MultiActor) -> Any:
     return policy
 
 
-# ----------------------------------------------------------------------------- logging
-class RunLog:
-    """Learning curve CSV (rewritten atomically from the rows held, so resume never duplicates),
-    TensorBoard scalars and a progress bar over training episodes."""
-
-    def __init__(self, run_dir: Path, total: int, tensorboard: bool = True, progress: bool = True,
-                 rows: list[dict[str, Any]] | None = None, done: int = 0) -> None:
-        self.path = run_dir / "curve.csv"
-        self.rows: list[dict[str, Any]] = list(rows or [])
-        self.writer = None
-        if tensorboard:
-            try:
-                from torch.utils.tensorboard import SummaryWriter
-
-                self.writer = SummaryWriter(str(run_dir / "tb"))
-            except ImportError:  # tensorboard not installed
-                self.writer = None
-        self.bar = None
-        if progress:
-            from tqdm import tqdm
-
-            self.bar = tqdm(total=total, initial=done, unit="ep", file=sys.stderr, dynamic_ncols=True)
-
-    def add(self, row: dict[str, Any], step: int) -> None:
-        """Append one evaluation row (rewrites curve.csv) and log its numbers to TensorBoard."""
-        self.rows.append(row)
-        keys: list[str] = []
-        for r in self.rows:
-            keys += [k for k in r if k not in keys]
-        lines = [",".join(keys)] + [",".join(str(r.get(k, "")) for k in keys) for r in self.rows]
-        atomic_write_text(self.path, "\n".join(lines) + "\n")
-        if self.writer is not None:
-            for k, v in row.items():
-                if isinstance(v, (int, float)) and k != "episodes":
-                    self.writer.add_scalar(f"curve/{k}", v, step)
-
-    def scalars(self, stats: Mapping[str, float], step: int) -> None:
-        """Training statistics to TensorBoard."""
-        if self.writer is not None:
-            for k, v in stats.items():
-                self.writer.add_scalar(f"train/{k}", v, step)
-
-    def progress(self, n: int, **postfix: Any) -> None:
-        """Advance the bar by n episodes."""
-        if self.bar is not None:
-            self.bar.update(n)
-            if postfix:
-                self.bar.set_postfix(postfix, refresh=False)
-
-    def close(self) -> None:
-        """Flush and close."""
-        if self.writer is not None:
-            self.writer.close()
-        if self.bar is not None:
-            self.bar.close()
-
-
-def read_curve(path: str | Path) -> list[dict[str, str]]:
-    """Rows of a curve.csv."""
-    with open(path, newline="") as fh:
-        return list(csv.DictReader(fh))
-
-
 # ----------------------------------------------------------------------------- training
 def train(args: Args) -> dict[str, Any]:
     """Train MAPPO; returns the summary (also the results record). Resumes from <run>/checkpoint.pt."""
@@ -355,7 +291,10 @@ def train(args: Args) -> dict[str, Any]:
         state.update(payload["state"])
         rollout_actor.load_state_dict(actor.state_dict())
 
-    log = RunLog(run_dir, args.episodes, args.tensorboard, args.progress, state["curve"], rstate.episodes_done)
+    curve = LearningCurve(run_dir, rows=state["curve"], tensorboard=args.tensorboard)
+    bar = make_progress(args.episodes * args.episode_length, initial=state["env_steps"],
+                        desc=f"{args.model} {args.scenario}", disable=not args.progress)
+    schedule = EvalSchedule(args.eval_every, next_at=state["next_eval"])
     t_start = time.perf_counter() - state["elapsed"]
 
     def act(obs: np.ndarray, info: Mapping[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -373,15 +312,15 @@ def train(args: Args) -> dict[str, Any]:
             state["best_actor"] = copy.deepcopy(rollout_actor.state_dict())
             save_checkpoint(run_dir / "best.pt", {"model": args.model, "args": asdict(args),
                                                   "actor": state["best_actor"], "cost": res.mean})
-        log.add({"episodes": rstate.episodes_done, "env_steps": state["env_steps"], "updates": state["updates"],
-                 "wall_time_s": round(time.perf_counter() - t_start, 3), "eval_cost": res.mean,
-                 "eval_se": res.se, "best_cost": state["best_cost"], "heuristic_cost": heuristic_cost},
-                rstate.episodes_done)
-        state["curve"] = log.rows
-        state["next_eval"] = (rstate.episodes_done // args.eval_every + 1) * args.eval_every
+        curve.log(rstate.episodes_done, state["env_steps"], time.perf_counter() - t_start, res.mean,
+                  state["best_cost"], {"eval_se": res.se, "heuristic_cost": heuristic_cost,
+                                       "updates": state["updates"]})
+        state["curve"] = curve.rows
+        set_costs(bar, state["best_cost"], heuristic_cost, res.mean)
 
     def checkpoint() -> None:
         state["elapsed"] = time.perf_counter() - t_start
+        state["next_eval"] = schedule.next_at
         save_checkpoint(ckpt_path, {
             "model": args.model, "args": asdict(args), "actor": actor.state_dict(), "critic": critic.state_dict(),
             "optimizer": optimizer.state_dict(), "noise": noise.get_state(), "np_rng": np_rng.bit_generator.state,
@@ -394,7 +333,7 @@ def train(args: Args) -> dict[str, Any]:
         # --- rollout (CPU, all B copies as arrays)
         if args.anneal_lr:
             optimizer.param_groups[0]["lr"] = args.learning_rate * (1.0 - rstate.episodes_done / args.episodes)
-        finished = collect_rollout(ma, buf, rstate, act)
+        collect_rollout(ma, buf, rstate, act)
         state["env_steps"] += batch_size
 
         # --- values of every state and every next state in one pass, then GAE per agent
@@ -436,14 +375,16 @@ def train(args: Args) -> dict[str, Any]:
             rollout_actor.load_state_dict(actor.state_dict())
         state["updates"] += 1
         stats["mean_reward"] = float(buf.rewards.mean())
-        log.scalars(stats, rstate.episodes_done)
-        log.progress(finished, best=f"{state['best_cost']:.1f}")
+        for k, v in stats.items():
+            curve.scalar(f"train/{k}", v, state["env_steps"])
+        bar.update(batch_size)
 
         # --- evaluation every eval_every episodes, checkpoint after it
-        if rstate.episodes_done >= state["next_eval"] or rstate.episodes_done >= args.episodes:
+        if schedule.due(rstate.episodes_done) or rstate.episodes_done >= args.episodes:
             evaluate_now()
             checkpoint()
-    log.close()
+    curve.close()
+    bar.close()
 
     wall = time.perf_counter() - t_start
     summary = {
