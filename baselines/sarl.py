@@ -277,7 +277,8 @@ class _Trainer:
         self.wall_offset = float(ck["wall_time_s"])
         self.heuristic = ck["heuristic_cost"]
         self.started = True
-        self.finished = bool(ck.get("finished", False))
+        # a finished run whose budget was raised (--episodes) continues
+        self.finished = bool(ck.get("finished", False)) and m.num_timesteps >= self.args.total_steps
         return list(ck["curve_rows"])
 
     def save(self) -> None:
