@@ -69,7 +69,9 @@ class ChapterParams:
     fixed_order_cost: tuple[float, float, float] = (150.0, 50.0, 50.0)
     """Fixed part of the reordering cost, charged in every period with a positive order. Higher at
     the middle warehouse (a factory shipment) than at the leaves (a local delivery), so that the
-    economic order quantity (EOQ) covers about 4-6 weeks of demand everywhere."""
+    economic order quantity (EOQ) covers about 4.5-7 weeks of demand everywhere: ordering every
+    period is clearly wrong, and with one order per period allowed the three warehouses can take
+    turns."""
 
     unit_order_cost: tuple[float, float, float] = (0.8, 1.0, 1.0)
     """Proportional part of the reordering cost per unit: 1 % of the unit price (order handling).
@@ -90,9 +92,9 @@ class ChapterParams:
 
     order_sizes: tuple[tuple[int, int, int, int], ...] = ((16, 32, 64, 96), (10, 20, 40, 60), (6, 12, 24, 36))
     """The S / M / L / XL order quantities of each warehouse: 1, 2, 4 and 6 weeks of its mean
-    demand (M1's demand is the leaves' total, 16 per week). The EOQs (about 89, 45 and 35 units)
-    lie between L and XL, and S / M allow small top-ups after a shortage. XL is also the
-    continuous action's largest order."""
+    demand (M1's demand is the leaves' total, 16 per week). The EOQs ``sqrt(2 K D / h)`` (about
+    110, 45 and 35 units) lie near XL (M1's slightly above it), and S / M allow small top-ups after
+    a shortage. XL is also the continuous action's largest order."""
 
     initial_stock: tuple[int, int, int] = (80, 40, 24)
     """On-hand stock at the start of an episode (nothing in transit or on order): about 5 weeks

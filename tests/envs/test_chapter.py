@@ -155,7 +155,7 @@ def test_benchmark_respects_one_order_per_period() -> None:
     from baselines.chapter_benchmark import SEARCHED_LEVELS, ss_actions, ss_policy
 
     cp = ChapterParams()
-    lv = np.asarray(SEARCHED_LEVELS["discrete"])
+    lv = np.asarray([[3, 113], [45, 84], [24, 59]])  # (s, S) of M1, L1, L2
     ip = np.asarray([[0, 40, 20], [200, 0, 100], [200, 100, 100], [0, 100, 100]])
     a = ss_actions(ip, lv[:, 0], lv[:, 1], cp, "discrete")
     assert a[2] == 0  # nobody below s
@@ -165,7 +165,7 @@ def test_benchmark_respects_one_order_per_period() -> None:
     assert a[3] == 1 + 3  # M1: 113 -> XL (96)
     q = ss_actions(ip, lv[:, 0], lv[:, 1], cp, "continuous")
     assert q[0].tolist() == [96, 44, 36] and q[3].tolist() == [96, 0, 0]  # all three order, capped at XL
-    res = evaluate_chapter(ss_policy(lv, cp, "discrete"), cp, "discrete", episodes=10)
+    res = evaluate_chapter(ss_policy(SEARCHED_LEVELS["discrete"], cp, "discrete"), cp, "discrete", episodes=10)
     res_c = evaluate_chapter(ss_policy(SEARCHED_LEVELS["continuous"], cp, "continuous"), cp, "continuous", episodes=10)
     assert 0 < res_c.mean < 20_000 and 0 < res.mean < 20_000
 
