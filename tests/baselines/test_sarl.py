@@ -152,7 +152,7 @@ def test_sigkill_and_resume_equals_uninterrupted(tmp_path: Path) -> None:
             t0 = time.time()
             while not ck.exists() and time.time() - t0 < 120 and p.poll() is None:
                 time.sleep(0.05)
-            time.sleep(0.2)
+            time.sleep(0.05)
             p.send_signal(signal.SIGKILL)
             p.wait()
             assert not load_checkpoint(ck)["finished"], "the run ended before it was killed"
