@@ -475,7 +475,7 @@ def run_imarl(args: Args, trainer: AgentTrainer | None = None,
         keys = ["iteration", "agent", "agent_name", "episodes", "total_episodes", "best_cost", "previous_cost",
                 "accepted", "pushed", "job_list", "wall_time_s"]
         lines = [",".join(keys)] + [",".join(
-            json.dumps(h[k]).replace(",", " ") if isinstance(h[k], list) else str(h[k]) for k in keys)
+            " ".join(net.names[j] for j in h[k]) if isinstance(h[k], list) else str(h[k]) for k in keys)
             for h in st["history"]]
         atomic_write_text(run_dir / "iterations.csv", "\n".join(lines) + "\n")
 
