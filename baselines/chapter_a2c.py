@@ -197,12 +197,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     best_eval = evaluate_chapter(_policy_fn(model, at), cp, at, episodes=args.eval_episodes)
     bench = benchmark_result(at, cp, episodes=args.eval_episodes)
     best_cost = min(best_eval.mean, final_eval.mean)
+    chosen = best_eval if best_eval.mean <= final_eval.mean else final_eval
+    diff = bench.episode_costs - chosen.episode_costs  # paired: same evaluation seeds (CRN)
     record = {
         "scenario": "Chapter2L", "model": "a2c", "seed": args.seed, "action_type": at,
         "best_cost": best_cost, "best_model_cost": best_eval.mean, "best_model_se": best_eval.se,
         "best_model_step": best["step"], "final_cost": final_eval.mean, "final_se": final_eval.se,
         "heuristic_cost": bench.mean, "benchmark_cost": bench.mean, "benchmark": "searched (s,S)",
         "savings": (bench.mean - best_cost) / bench.mean,
+        "paired_saving_mean": float(diff.mean()), "paired_saving_se": float(diff.std(ddof=1) / np.sqrt(diff.size)),
         "breakdown_best": best_eval.breakdown, "wall_time_s": round(time.perf_counter() - t0, 1),
         "train_time_s": round(train_s, 1), "env_steps": int(model.num_timesteps), "episodes": args.eval_episodes,
         "device": device, "n_envs": args.n_envs, "n_steps": args.n_steps, "validation_curve": curve,
