@@ -1,7 +1,7 @@
 """A2C on ``MEIO-Chapter2L-v0``: the book chapter's baseline (A3C there, its synchronous form here).
 
-``python -m baselines.chapter_a2c --seed 0`` (1.2M steps, about 70 s on one free core) (or ``meio train a2c``) trains
-SB3's A2C on ``--n-envs`` parallel copies of the chapter system (one SB3 ``VecEnv`` over the
+``python -m baselines.chapter_a2c --seed 0`` (1.2M steps, about 70 s on one free core; or
+``meio train a2c``) trains SB3's A2C on ``--n-envs`` parallel copies of the chapter system (one SB3 ``VecEnv`` over the
 batched core, :class:`ChapterSB3VecEnv`), keeps the policy that scores best on a validation set
 during training, evaluates the final and the best policy with the chapter protocol on the fixed
 evaluation seeds (100 episodes, :func:`meio_envs.envs.chapter.evaluate_chapter`) and appends one
