@@ -2,7 +2,7 @@
 
 ``python -m baselines.chapter_a2c --seed 0`` (1.2M steps, about 70 s on one free core; or
 ``meio train a2c``) trains SB3's A2C on ``--n-envs`` parallel copies of the chapter system (one SB3 ``VecEnv`` over the
-batched core, :class:`ChapterSB3VecEnv`), keeps the policy that scores best on a validation set
+batched core: the package's SB3 adapter with the chapter's view), keeps the policy that scores best on a validation set
 during training, evaluates the final and the best policy with the chapter protocol on the fixed
 evaluation seeds (100 episodes, :func:`meio_envs.envs.chapter.evaluate_chapter`) and appends one
 record to ``OUT/chapter_a2c.jsonl`` next to the searched (s, S) benchmark's cost under the same
@@ -27,92 +27,20 @@ import numpy as np
 
 from meio_envs.envs.chapter import ActionType, ChapterBatch, ChapterParams, evaluate_chapter
 
-__all__ = ["ChapterSB3VecEnv", "main"]
+__all__ = ["main", "make_vec_env", "train_cli"]
 
 VALID_SEED = 7_000_001  # validation copies for picking the best model (disjoint from EVAL_SEED's)
 VALID_EPISODES = 50
 RESULTS_FILE = "chapter_a2c.jsonl"
 
 
-def _vec_env_base():  # noqa: ANN202
-    from stable_baselines3.common.vec_env import VecEnv
+def make_vec_env(n_envs: int, params: ChapterParams, action_type: ActionType) -> Any:
+    """SB3 ``VecEnv`` of ``n_envs`` chapter systems: the package's SB3 adapter with the chapter view."""
+    from meio_envs.adapters.sb3 import MEIOSB3VecEnv
+    from meio_envs.envs.chapter import ChapterView
 
-    return VecEnv
-
-
-class ChapterSB3VecEnv(_vec_env_base()):
-    """SB3 ``VecEnv`` of ``num_envs`` chapter systems stepped as one batch of the shared core.
-
-    Autoreset follows SB3: the step that ends an episode returns the next episode's first
-    observation and puts the last one in ``infos[i]["terminal_observation"]`` with
-    ``"TimeLimit.truncated": True`` (episodes are truncated, never terminated, so A2C
-    bootstraps from the value of the last state).
-    """
-
-    def __init__(self, num_envs: int, params: ChapterParams | None = None, action_type: ActionType = "discrete",
-                 seed: int = 0) -> None:
-        import gymnasium as gym
-
-        self.batch = ChapterBatch(params, num_envs=num_envs)
-        self.cp = self.batch.cp
-        self.action_type = action_type
-        act = gym.spaces.Discrete(13) if action_type == "discrete" else gym.spaces.Box(-1.0, 1.0, (3,), np.float32)
-        super().__init__(num_envs, gym.spaces.Box(-1.0, 1.0, (12,), np.float32), act)
-        self._base_seed = int(seed)
-        self._actions: np.ndarray | None = None
-        self._ep_return = np.zeros(num_envs)
-
-    def reset(self) -> np.ndarray:  # noqa: D102
-        seed = self._seeds[0] if self._seeds and self._seeds[0] is not None else self._base_seed
-        self.batch.reset(int(seed))
-        self._reset_seeds()
-        self._ep_return[:] = 0
-        return self.batch.observe()
-
-    def step_async(self, actions: np.ndarray) -> None:  # noqa: D102
-        self._actions = np.asarray(actions)
-
-    def step_wait(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[dict[str, Any]]]:  # noqa: D102
-        a = self._actions
-        q = (self.batch.discrete_to_orders(a.reshape(-1)) if self.action_type == "discrete"
-             else self.batch.continuous_to_orders(a.reshape(self.num_envs, 3)))
-        cost = self.batch.step_orders(q).total
-        rew = (-cost / self.cp.reward_scale).astype(np.float32)
-        self._ep_return += cost
-        dones = self.batch.truncated().copy()
-        obs = self.batch.observe()
-        infos: list[dict[str, Any]] = [{} for _ in range(self.num_envs)]
-        if dones.any():
-            for i in np.nonzero(dones)[0]:
-                infos[i] = {"terminal_observation": obs[i].copy(), "TimeLimit.truncated": True,
-                            "episode": {"r": -float(self._ep_return[i]) / self.cp.reward_scale,
-                                        "l": int(self.cp.episode_length), "cost": float(self._ep_return[i])}}
-            self.batch.reset(None, mask=dones)
-            self._ep_return[dones] = 0
-            obs = self.batch.observe()
-        return obs, rew, dones, infos
-
-    def close(self) -> None:  # noqa: D102
-        pass
-
-    def get_attr(self, attr_name: str, indices: Any = None) -> list[Any]:  # noqa: D102
-        return [getattr(self, attr_name)] * len(self._get_indices(indices))
-
-    def set_attr(self, attr_name: str, value: Any, indices: Any = None) -> None:  # noqa: D102
-        setattr(self, attr_name, value)
-
-    def env_method(self, method_name: str, *args: Any, indices: Any = None, **kwargs: Any) -> list[Any]:  # noqa: D102
-        return [getattr(self, method_name)(*args, **kwargs)] * len(self._get_indices(indices))
-
-    def env_is_wrapped(self, wrapper_class: Any, indices: Any = None) -> list[bool]:  # noqa: D102
-        return [False] * len(self._get_indices(indices))
-
-    def _get_indices(self, indices: Any) -> list[int]:
-        if indices is None:
-            return list(range(self.num_envs))
-        if isinstance(indices, int):
-            return [indices]
-        return list(indices)
+    batch = ChapterBatch(params, num_envs=n_envs)
+    return MEIOSB3VecEnv(core=batch.core, view=ChapterView(batch, action_type))
 
 
 def _policy_fn(model: Any, action_type: ActionType):  # noqa: ANN202
@@ -158,11 +86,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     device = resolve_device(args.device)
     cp = ChapterParams()
     at: ActionType = args.action_type
-    venv = ChapterSB3VecEnv(args.n_envs, cp, at, seed=10_000 * args.seed)
+    venv = make_vec_env(args.n_envs, cp, at)
     train_env = venv if args.no_norm_reward else VecNormalize(venv, norm_obs=False, norm_reward=True,
                                                                gamma=args.gamma)
     model = A2C("MlpPolicy", train_env, n_steps=args.n_steps, learning_rate=args.lr, gamma=args.gamma,
                 gae_lambda=args.gae_lambda, ent_coef=args.ent_coef, seed=args.seed, device=device, verbose=0)
+    venv.seed(10_000 * args.seed)  # trial s trains on copies keyed 10000 s + i: no overlap between trials
 
     best: dict[str, Any] = {"cost": np.inf, "state": None, "step": 0}
     curve: list[tuple[int, float]] = []
@@ -219,3 +148,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
 if __name__ == "__main__":
     main()
+
+
+def train_cli(model: str, argv: list[str]) -> int:
+    """``meio train a2c [options]`` (the scenario is always ``Chapter2L``; a leading id is accepted)."""
+    argv = list(argv)
+    if argv and not argv[0].startswith("-"):
+        if argv[0].lower() not in ("chapter2l", "meio-chapter2l-v0"):
+            raise SystemExit(f"meio train a2c: the A2C baseline is for Chapter2L only, got {argv[0]!r}")
+        argv = argv[1:]
+    main(argv)
+    return 0

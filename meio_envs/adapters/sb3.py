@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 import gymnasium as gym
 import numpy as np
@@ -38,7 +38,20 @@ from stable_baselines3.common.vec_env.base_vec_env import VecEnv, VecEnvIndices,
 
 from meio_envs.envs.batch import BatchedMEIO
 
-__all__ = ["MEIOSB3VecEnv"]
+__all__ = ["BatchView", "MEIOSB3VecEnv"]
+
+
+class BatchView(Protocol):
+    """What an alternative observation/action view of the core provides (e.g. the chapter env)."""
+
+    observation_space: gym.spaces.Space
+    action_space: gym.spaces.Space
+
+    def observe(self) -> np.ndarray:
+        """(B, ...) observations of the current state."""
+
+    def actions_to_orders(self, actions: np.ndarray) -> np.ndarray:
+        """(B, P) integer orders for a batch of actions (validated)."""
 
 
 class MEIOSB3VecEnv(VecEnv):
@@ -48,18 +61,23 @@ class MEIOSB3VecEnv(VecEnv):
         scenario: Grid id, e.g. ``"A1"`` (or give ``core``).
         num_envs: Number of copies B.
         core: An existing :class:`BatchedMEIO` to wrap (then ``scenario``/``num_envs``/kwargs are ignored).
+        view: Another observation and action view of ``core`` (:class:`BatchView`); default: the
+            grid's scaled inventory positions and per-stock-point orders in [-1, 1].
         **env_kwargs: Passed to :class:`BatchedMEIO` (``episode_length``, ``network``, ...).
     """
 
     def __init__(
         self, scenario: str | None = None, num_envs: int = 4, *, core: BatchedMEIO | None = None,
-        **env_kwargs: Any,
+        view: BatchView | None = None, **env_kwargs: Any,
     ) -> None:
         self.core = core if core is not None else BatchedMEIO(scenario, num_envs=num_envs, **env_kwargs)
         self.render_mode = None
-        P = self.core.num_nodes
-        obs_space = gym.spaces.Box(-1.0, 1.0, (self.core.obs_dim,), np.float32)
-        act_space = gym.spaces.Box(-1.0, 1.0, (P,), np.float32)
+        self.view = view
+        if view is None:
+            obs_space = gym.spaces.Box(-1.0, 1.0, (self.core.obs_dim,), np.float32)
+            act_space = gym.spaces.Box(-1.0, 1.0, (self.core.num_nodes,), np.float32)
+        else:
+            obs_space, act_space = view.observation_space, view.action_space
         super().__init__(self.core.num_envs, obs_space, act_space)
         self._actions: np.ndarray | None = None
         self._t0 = time.time()
@@ -82,7 +100,10 @@ class MEIOSB3VecEnv(VecEnv):
         self._ep_return[:] = 0.0
         self._ep_cost[:] = 0.0
         self._actions = None
-        return self.core.observe()
+        return self._observe()
+
+    def _observe(self) -> np.ndarray:
+        return self.core.observe() if self.view is None else self.view.observe()
 
     def step_async(self, actions: np.ndarray) -> None:
         """Store (B, P) actions in [-1, 1] for :meth:`step_wait`."""
@@ -93,14 +114,14 @@ class MEIOSB3VecEnv(VecEnv):
         if self._actions is None:
             raise RuntimeError("step_wait() without step_async(actions)")
         core = self.core
-        orders = core.actions_to_orders(self._actions)
+        orders = (core if self.view is None else self.view).actions_to_orders(self._actions)
         self._actions = None
         costs = core.step_orders(orders)
         cost = costs.total
         rewards = -core.reward_scale * cost
         self._ep_return += rewards
         self._ep_cost += cost
-        obs = core.observe()
+        obs = self._observe()
         dones = core.truncated().copy()
         infos: list[dict[str, Any]] = [{"cost": float(c)} for c in cost]
         if dones.any():
@@ -115,7 +136,7 @@ class MEIOSB3VecEnv(VecEnv):
             self._ep_return[dones] = 0.0
             self._ep_cost[dones] = 0.0
             core.reset(None, mask=dones)
-            obs = core.observe()
+            obs = self._observe()
         return obs, rewards.astype(np.float32), dones, infos
 
     def close(self) -> None:

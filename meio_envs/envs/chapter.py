@@ -244,6 +244,35 @@ class ChapterBatch:
         return self.core.step_orders(orders)
 
 
+class ChapterView:
+    """The chapter's observation and action spaces over a :class:`ChapterBatch`.
+
+    Plugs into views that step the core in batch, e.g.
+    ``MEIOSB3VecEnv(core=batch.core, view=ChapterView(batch, "discrete"))``.
+    """
+
+    def __init__(self, batch: ChapterBatch, action_type: ActionType = "discrete") -> None:
+        if action_type not in ("discrete", "continuous"):
+            raise ValueError(f"action_type must be 'discrete' or 'continuous', got {action_type!r}")
+        self.batch = batch
+        self.action_type = action_type
+        self.observation_space = gym.spaces.Box(-1.0, 1.0, (12,), np.float32)
+        self.action_space: gym.spaces.Space = (
+            gym.spaces.Discrete(13) if action_type == "discrete" else gym.spaces.Box(-1.0, 1.0, (3,), np.float32)
+        )
+
+    def observe(self) -> np.ndarray:
+        """(B, 12) scaled observations."""
+        return self.batch.observe()
+
+    def actions_to_orders(self, actions: np.ndarray) -> np.ndarray:
+        """(B,) discrete or (B, 3) continuous actions -> (B, 3) orders."""
+        a = np.asarray(actions)
+        if self.action_type == "discrete":
+            return self.batch.discrete_to_orders(a.reshape(-1))
+        return self.batch.continuous_to_orders(a.reshape(self.batch.num_envs, -1))
+
+
 class ChapterEnv(gym.Env[np.ndarray, Any]):
     """The book chapter's divergent 2-layer system as a Gymnasium env (``MEIO-Chapter2L-v0``).
 
