@@ -73,11 +73,14 @@ def heuristic_cli(argv: Sequence[str]) -> int:
     ap.add_argument("--no-search", action="store_true", help="skip the simulation search (fast)")
     ap.add_argument("--episodes", type=int, default=100, help="evaluation episodes (protocol: 100)")
     ap.add_argument("--search-episodes", type=int, default=200, help="episodes per candidate in the search")
-    ap.add_argument("--out", default="benchmarks/results/heuristics.csv", help="CSV to write (atomically)")
+    ap.add_argument("--out", default=None,
+                    help="CSV to write atomically (default benchmarks/results/heuristics_<ids|all>.csv)")
     args = ap.parse_args(list(argv))
     sids = list(SCENARIO_IDS) if args.all else [s.upper() for s in (args.scenarios or ["A1"])]
     for s in sids:
         parse_scenario_id(s)
+    if args.out is None:
+        args.out = f"benchmarks/results/heuristics_{'all' if args.all else '-'.join(sids)}.csv"
     from baselines.common.results import atomic_write_text
 
     all_rows: list[dict[str, object]] = []

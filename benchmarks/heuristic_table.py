@@ -1,6 +1,6 @@
 """Markdown table of ``meio heuristic --all`` results (DA vs searched vs Clark-Scarf) from its CSV.
 
-    python benchmarks/heuristic_table.py benchmarks/results/heuristics.csv
+    python benchmarks/heuristic_table.py benchmarks/results/heuristics_all.csv
 """
 
 from __future__ import annotations
@@ -26,4 +26,4 @@ def main(path: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "benchmarks/results/heuristics.csv")
+    main(sys.argv[1] if len(sys.argv) > 1 else "benchmarks/results/heuristics_all.csv")
