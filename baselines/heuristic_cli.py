@@ -27,7 +27,7 @@ def run_scenario(sid: str, *, search: bool, episodes: int, search_episodes: int)
     from heuristics import solve_serial_network
     from meio_envs.base_stock_search import search_base_stock
     from meio_envs.envs.batch import resolve_params
-    from meio_envs.evaluation import base_stock_policy, da_policy, evaluate
+    from meio_envs.evaluation import base_stock_policy, da_policy, echelon_base_stock_policy, evaluate
     from meio_envs.heuristic_levels import da_levels
 
     params, _ = resolve_params(sid)
@@ -51,6 +51,15 @@ def run_scenario(sid: str, *, search: bool, episodes: int, search_episodes: int)
         t_s = time.perf_counter() - t0
         res_s = evaluate(base_stock_policy(found.result.best_levels, params.max_order), params, episodes=episodes)
         row("searched", found.result.best_levels, res_s, t_s)
+        # echelon base stock, started from DA's echelon equivalents: a wider policy class
+        from meio_envs.base_stock_search import echelon_matrix
+
+        t0 = time.perf_counter()
+        start_e = np.asarray(found.result.best_levels) @ echelon_matrix(params)
+        found_e = search_base_stock(params, start_e, episodes=search_episodes, kind="echelon")
+        t_e = time.perf_counter() - t0
+        res_e = evaluate(echelon_base_stock_policy(found_e.result.best_levels, params), params, episodes=episodes)
+        row("echelon", found_e.result.best_levels, res_e, t_e)
     if sid[0] in "SL" and params.cost_variation is None:
         t0 = time.perf_counter()
         exact = solve_serial_network(net.to_plain(), method="clark_scarf")

@@ -16,9 +16,28 @@ from heuristics import SearchResult, coordinate_search
 from meio_envs.core.params import SimParams
 from meio_envs.envs.batch import BatchedMEIO
 
-__all__ = ["SEARCH_SEED", "BaseStockSearch", "search_base_stock", "simulated_costs"]
+__all__ = [
+    "SEARCH_SEED",
+    "BaseStockSearch",
+    "echelon_matrix",
+    "search_base_stock",
+    "simulated_costs",
+]
 
 SEARCH_SEED = 7_000_001  # search episodes use other seeds than the evaluation (no overfitting to them)
+
+
+def echelon_matrix(params: SimParams) -> np.ndarray:
+    """(P, P) 0/1 matrix M with ``ip @ M`` = echelon inventory positions.
+
+    A stock point's echelon IP is its own IP plus the IPs of every stock point downstream of it
+    (on general networks a shared customer counts fully for each of its suppliers).
+    """
+    P = params.num_nodes
+    m = np.eye(P, dtype=np.int64)
+    for v, down in enumerate(params.network.downstream):
+        m[list(down), v] = 1
+    return m
 
 
 def simulated_costs(
@@ -28,12 +47,19 @@ def simulated_costs(
     periods: int = 75,
     warmup: int = 25,
     seed: int = SEARCH_SEED,
+    kind: str = "local",
 ) -> tuple[np.ndarray, np.ndarray]:
     """Mean and standard error of the episode score for each of K level vectors (K, P).
+
+    ``kind="local"``: order up to the level on the stock point's own IP (installation base
+    stock, DA's policy class); ``"echelon"``: on its echelon IP (:func:`echelon_matrix`).
 
     Standard errors are of the *difference* to candidate 0 where K > 1 (paired under common random
     numbers), which is what a search compares; for candidate 0 it is its own standard error.
     """
+    if kind not in ("local", "echelon"):
+        raise ValueError(f"kind must be 'local' or 'echelon', got {kind!r}")
+    m = echelon_matrix(params) if kind == "echelon" else None
     lv = np.atleast_2d(np.asarray(levels, dtype=np.int64))
     K, P = lv.shape
     if P != params.num_nodes:
@@ -43,7 +69,8 @@ def simulated_costs(
     target = np.repeat(lv, episodes, axis=0)
     score = np.zeros(K * episodes)
     for t in range(periods):
-        q = np.clip(target - batch.inventory_position(), 0, params.max_order)
+        ip = batch.inventory_position()
+        q = np.clip(target - (ip if m is None else ip @ m), 0, params.max_order)
         c = batch.step_orders(q)
         if t >= warmup:
             score += c.total
@@ -72,8 +99,9 @@ def search_base_stock(
     steps: tuple[int, ...] = (8, 4, 2, 1),
     max_rounds: int = 40,
     group_identical: bool = True,
+    kind: str = "local",
 ) -> BaseStockSearch:
-    """Coordinate descent over local base-stock levels, started from ``start``, on the simulator.
+    """Coordinate descent over base-stock levels (``kind`` local or echelon), started from ``start``.
 
     With ``group_identical`` stock points with identical parameters and identical start levels
     (e.g. the retailers of A1) move together, which keeps the search symmetric and cheap.
@@ -88,7 +116,7 @@ def search_base_stock(
             sig.setdefault(key, []).append(i)
         groups = list(sig.values())
     res = coordinate_search(
-        lambda lv: simulated_costs(params, lv, episodes=episodes, seed=seed),
+        lambda lv: simulated_costs(params, lv, episodes=episodes, seed=seed, kind=kind),
         start,
         lower=0,
         upper=None,

@@ -30,6 +30,7 @@ __all__ = [
     "EvalResult",
     "Policy",
     "base_stock_policy",
+    "echelon_base_stock_policy",
     "da_policy",
     "evaluate",
     "make_eval_batch",
@@ -122,6 +123,20 @@ def base_stock_policy(levels: np.ndarray, max_order: np.ndarray) -> Policy:
 
     def act(obs: np.ndarray, info: Mapping[str, np.ndarray]) -> np.ndarray:
         return orders_to_action(bsp.orders(info["inventory_position"]), bsp.max_order)
+
+    return act
+
+
+def echelon_base_stock_policy(levels: np.ndarray, params: SimParams) -> Policy:
+    """Echelon base stock: each stock point orders up to its level on its echelon IP (own IP plus
+    every downstream IP); a wider class than local base stock that a central planner can run."""
+    from meio_envs.base_stock_search import echelon_matrix
+
+    m = echelon_matrix(params)
+    bsp = BaseStockPolicy(np.asarray(levels), params.max_order)
+
+    def act(obs: np.ndarray, info: Mapping[str, np.ndarray]) -> np.ndarray:
+        return orders_to_action(bsp.orders(np.asarray(info["inventory_position"]) @ m), bsp.max_order)
 
     return act
 

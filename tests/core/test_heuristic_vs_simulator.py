@@ -108,3 +108,34 @@ def test_base_stock_override_in_network_wins():
     env = gym.make("MEIO-A1-v0", base_stock=[5, 6, 7, 8]).unwrapped
     _, info = env.reset(seed=0)
     assert info["on_hand"].tolist() == [5, 6, 7, 8]
+
+
+def test_echelon_positions_and_policy():
+    from meio_envs.base_stock_search import echelon_matrix
+    from meio_envs.evaluation import echelon_base_stock_policy
+    from meio_envs.scaling import action_to_orders
+
+    params, _ = resolve_params("C1")
+    m = echelon_matrix(params)
+    names = params.network.names
+    ip = np.arange(13)[None, :]
+    ech = (ip @ m)[0]
+    # F1 sees everything; W1 sees itself and R1..R3; retailers only themselves
+    assert ech[names.index("F1")] == ip.sum()
+    w1 = names.index("W1")
+    assert ech[w1] == ip[0, w1] + sum(ip[0, names.index(f"R{i}")] for i in (1, 2, 3))
+    assert ech[names.index("R5")] == ip[0, names.index("R5")]
+    levels = np.full(13, 100)
+    pol = echelon_base_stock_policy(levels, params)
+    q = action_to_orders(pol(None, {"inventory_position": ip}), params.max_order)
+    np.testing.assert_array_equal(q[0], np.clip(levels - ech, 0, params.max_order))
+
+
+def test_echelon_search_never_worse_than_its_start():
+    from meio_envs.base_stock_search import echelon_matrix
+
+    params, _ = resolve_params("A1")
+    start = da_levels(params.network) @ echelon_matrix(params)
+    found = search_base_stock(params, start, episodes=100, max_rounds=8, kind="echelon")
+    means, _ = simulated_costs(params, np.stack([start, found.result.best_levels]), episodes=100, kind="echelon")
+    assert means[1] <= means[0]
