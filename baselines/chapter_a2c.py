@@ -5,8 +5,12 @@
 batched core: the package's SB3 adapter with the chapter's view), keeps the policy that scores best on a validation set
 during training, evaluates the final and the best policy with the chapter protocol on the fixed
 evaluation seeds (100 episodes, :func:`meio_envs.envs.chapter.evaluate_chapter`) and appends one
-record to ``OUT/chapter_a2c.jsonl`` next to the searched (s, S) benchmark's cost under the same
-action space.
+trial record (the package's record format) to the results store (default ``OUT/results.jsonl``) next
+to the searched (s, S) benchmark's cost under the same action space. The run folder
+``OUT/a2c/Chapter2L/seed<seed>`` holds ``config.json``, ``best.zip`` (the best model, ``A2C.load``) and
+``result.json``. A run is short (minutes), so it is not checkpointed mid-way: an unfinished folder of
+the same trial is trained again from the start, a finished one returns its record, another trial's
+folder is refused.
 
 Hyperparameters (the chapter's Table 1 is not available; these are SB3's A2C defaults except
 where noted): separate actor and critic MLPs with two hidden layers of 64 units (the chapter's
@@ -25,13 +29,16 @@ from typing import Any
 
 import numpy as np
 
+from baselines.common.records import TrialIdentity, utc_now
+from baselines.common.trial import check_budget, finish, finished_result, open_run_dir, result_config, run_and_record
 from meio_envs.envs.chapter import ActionType, ChapterBatch, ChapterParams, evaluate_chapter
+from meio_envs.evaluation import EVAL_SEED
 
 __all__ = ["main", "make_vec_env", "train_cli"]
 
 VALID_SEED = 7_000_001  # validation copies for picking the best model (disjoint from EVAL_SEED's)
 VALID_EPISODES = 50
-RESULTS_FILE = "chapter_a2c.jsonl"
+SCENARIO = "Chapter2L"
 
 
 def make_vec_env(n_envs: int, params: ChapterParams, action_type: ActionType) -> Any:
@@ -55,7 +62,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     """Train, evaluate the final and best model, append a results record; returns the record."""
     ap = argparse.ArgumentParser(prog="chapter_a2c", description="A2C on MEIO-Chapter2L-v0 (SB3)")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--timesteps", type=int, default=1_200_000, help="environment steps (all envs together)")
+    ap.add_argument("--timesteps", type=int, default=1_200_000,
+                    help="budget in environment steps (all envs together), rounded down to whole rollouts")
+    ap.add_argument("--episodes", type=int, default=None,
+                    help="budget in training episodes of 52 periods instead of --timesteps")
     ap.add_argument("--n-envs", type=int, default=16)
     ap.add_argument("--n-steps", type=int, default=8, help="rollout length per env and update")
     ap.add_argument("--lr", type=float, default=7e-4)
@@ -66,12 +76,41 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap.add_argument("--action-type", choices=("discrete", "continuous"), default="discrete")
     ap.add_argument("--eval-freq", type=int, default=50_000, help="env steps between validation runs")
     ap.add_argument("--eval-episodes", type=int, default=100)
-    ap.add_argument("--out", default="benchmarks/results", help="folder for chapter_a2c.jsonl")
+    ap.add_argument("--out", default="runs", help="root of run folders (default store: OUT/results.jsonl)")
+    ap.add_argument("--results", default=None, help="results store (JSON lines); default OUT/results.jsonl")
+    ap.add_argument("--no-resume", dest="resume", action="store_false",
+                    help="discard the run folder's state and train again")
     ap.add_argument("--device", default="auto")
     ap.add_argument("--threads", type=int, default=1, help="torch CPU threads")
     ap.add_argument("--quiet", action="store_true")
     args = ap.parse_args(argv)
+    cp = ChapterParams()
+    try:
+        if args.episodes is not None:
+            check_budget(episodes=args.episodes)
+            args.timesteps = args.episodes * cp.episode_length
+        check_budget(timesteps=args.timesteps, n_envs=args.n_envs, n_steps=args.n_steps, eval_freq=args.eval_freq,
+                     eval_episodes=args.eval_episodes)
+    except ValueError as e:
+        ap.error(str(e))
+    rollout = args.n_envs * args.n_steps
+    args.timesteps = args.timesteps // rollout * rollout  # SB3 runs whole rollouts: never past the budget
+    if args.timesteps < rollout:
+        ap.error(f"the budget is less than one rollout ({args.n_envs} envs x {args.n_steps} steps = {rollout} steps)")
+    ident = TrialIdentity(SCENARIO, "a2c", args.seed, result_config(vars(args), drop=("episodes",)))
+    store = Path(args.results) if args.results else Path(args.out) / "results.jsonl"
+    rec = run_and_record(ident, store, lambda: _train(args, ident, cp),
+                         out=(lambda m: None) if args.quiet else None)
+    assert rec is not None
+    return rec
 
+
+def _train(args: argparse.Namespace, ident: TrialIdentity, cp: ChapterParams) -> dict[str, Any]:
+    run_dir = open_run_dir(Path(args.out) / "a2c" / SCENARIO / f"seed{args.seed}", ident, args.resume)
+    done = finished_result(run_dir, ident)
+    if done is not None:
+        return done
+    started_at = utc_now()
     import torch
     from stable_baselines3 import A2C
     from stable_baselines3.common.callbacks import BaseCallback
@@ -79,12 +118,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
     from baselines.chapter_benchmark import benchmark_result
     from baselines.common.device import resolve_device
-    from baselines.common.results import append_result
 
     t0 = time.perf_counter()
     torch.set_num_threads(max(1, args.threads))
     device = resolve_device(args.device)
-    cp = ChapterParams()
     at: ActionType = args.action_type
     venv = make_vec_env(args.n_envs, cp, at)
     train_env = venv if args.no_norm_reward else VecNormalize(venv, norm_obs=False, norm_reward=True,
@@ -128,26 +165,23 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     best_cost = min(best_eval.mean, final_eval.mean)
     chosen = best_eval if best_eval.mean <= final_eval.mean else final_eval
     diff = bench.episode_costs - chosen.episode_costs  # paired: same evaluation seeds (CRN)
-    record = {
-        "scenario": "Chapter2L", "model": "a2c", "seed": args.seed, "action_type": at,
-        "best_cost": best_cost, "best_model_cost": best_eval.mean, "best_model_se": best_eval.se,
+    model.save(run_dir / "best.zip")
+    result = {
+        "action_type": at, "best_cost": best_cost, "best_model_cost": best_eval.mean, "best_model_se": best_eval.se,
         "best_model_step": best["step"], "final_cost": final_eval.mean, "final_se": final_eval.se,
         "heuristic_cost": bench.mean, "benchmark_cost": bench.mean, "benchmark": "searched (s,S)",
-        "savings": (bench.mean - best_cost) / bench.mean,
+        "savings": (bench.mean - best_cost) / bench.mean, "eval_seed": EVAL_SEED, "eval_episodes": args.eval_episodes,
         "paired_saving_mean": float(diff.mean()), "paired_saving_se": float(diff.std(ddof=1) / np.sqrt(diff.size)),
-        "breakdown_best": best_eval.breakdown, "wall_time_s": round(time.perf_counter() - t0, 1),
-        "train_time_s": round(train_s, 1), "env_steps": int(model.num_timesteps), "episodes": args.eval_episodes,
-        "device": device, "n_envs": args.n_envs, "n_steps": args.n_steps, "validation_curve": curve,
+        "breakdown_best": best_eval.breakdown, "train_time_s": round(train_s, 1),
+        "env_steps": int(model.num_timesteps), "episodes": int(model.num_timesteps) // cp.episode_length,
+        "validation_curve": curve, "run_dir": str(run_dir), "best_model": str(run_dir / "best.zip"),
     }
-    append_result(Path(args.out) / RESULTS_FILE, record)
+    rec = finish(run_dir, ident, result, device, started_at, time.perf_counter() - t0)
     if not args.quiet:
         print(f"seed {args.seed}: best {best_eval.mean:.1f} (step {best['step']}), final {final_eval.mean:.1f}, "
-              f"benchmark {bench.mean:.1f}, savings {record['savings']:+.1%}, {record['wall_time_s']}s", flush=True)
-    return record
-
-
-if __name__ == "__main__":
-    main()
+              f"benchmark {bench.mean:.1f}, savings {result['savings']:+.1%}, {rec['provenance']['wall_time_s']}s",
+              flush=True)
+    return rec
 
 
 def train_cli(model: str, argv: list[str]) -> int:
@@ -159,3 +193,7 @@ def train_cli(model: str, argv: list[str]) -> int:
         argv = argv[1:]
     main(argv)
     return 0
+
+
+if __name__ == "__main__":
+    main()

@@ -90,7 +90,7 @@ def heuristic_cli(argv: Sequence[str]) -> int:
         parse_scenario_id(s)
     if args.out is None:
         args.out = f"benchmarks/results/heuristics_{'all' if args.all else '-'.join(sids)}.csv"
-    from baselines.common.results import atomic_write_text
+    from baselines.common.files import atomic_write_text
 
     all_rows: list[dict[str, object]] = []
     print(f"{'scenario':8} {'method':12} {'mean cost':>10} {'95% CI':>21} {'seconds':>8}  levels")

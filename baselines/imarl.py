@@ -66,13 +66,19 @@ from baselines.common.ppo import (
     normalize,
     ppo_epochs,
 )
-from baselines.common.results import append_result, atomic_write_text
+from baselines.common.files import atomic_write_text
+from baselines.common.records import TrialIdentity, utc_now
+from baselines.common.trial import (
+    check_budget, check_run_name, finish, finished_result, open_run_dir, result_config, run_and_record,
+    summary_line,
+)
 from baselines.common.rollout import RolloutBuffer, RolloutState, collect_rollout, train_seed_offset
 from baselines.common.train_loop import LearningCurve, make_progress, rng_state, set_costs, set_rng_state
 from meio_envs.envs.batch import BatchedMEIO
 from meio_envs.envs.batched_ma import BatchedMultiAgent
 from meio_envs.evaluation import EVAL_SEED, EvalResult, da_policy, evaluate
 from meio_envs.network import NetworkSpec
+from meio_envs.scenarios import parse_scenario_id
 
 __all__ = [
     "AgentResult",
@@ -81,9 +87,11 @@ __all__ = [
     "PPOAgentTrainer",
     "evaluate_cli",
     "initial_jobs",
+    "make_args",
     "pop_job",
     "push_neighbours",
     "run_imarl",
+    "train",
     "train_cli",
 ]
 
@@ -104,7 +112,8 @@ class Args:
     max_agent_iterations: int | None = None
     """Stop after this many agent-iterations even if the job list is not empty (None: no limit)."""
     episodes: int | None = None
-    """Total training-episode budget over all iterations (None: no limit); checked between iterations."""
+    """Total training-episode budget over all iterations (None: no limit); a hard bound: the last iteration is
+    cut short to fit (whole rollouts), and training stops when less than one rollout is left."""
     order: Order = "downstream-first"
     """Initial job-list order and pick rule: downstream-first, upstream-first or greedy."""
     base_policy: Literal["da", "random"] = "da"
@@ -154,10 +163,10 @@ class Args:
     """Folder of run folders."""
     run_name: str | None = None
     """Run folder name under <out> instead of imarl[-random]/<scenario>/seed<seed>."""
-    results: str | None = "benchmarks/results/results.jsonl"
-    """Results file (one JSON line per finished trial); empty or None to skip."""
+    results: str | None = None
+    """Results store (JSON lines) the finished trial's record goes to; default <out>/results.jsonl."""
     resume: bool = True
-    """Continue from <run>/checkpoint.pt when it exists."""
+    """Continue from <run>/checkpoint.pt when it exists (refused if the folder is another trial's)."""
     stop_after: int | None = None
     """Stop this call after this many agent-iterations without finishing the trial (simulates a kill)."""
     tensorboard: bool = True
@@ -167,10 +176,58 @@ class Args:
     threads: int = 1
     """torch CPU threads."""
 
+    def __post_init__(self) -> None:
+        structure, level = parse_scenario_id(self.scenario)
+        self.scenario = f"{structure}{level}"
+        check_budget(episodes_per_iteration=self.episodes_per_iteration, episodes=self.episodes,
+                     max_agent_iterations=self.max_agent_iterations, num_envs=self.num_envs,
+                     num_steps=self.num_steps, num_minibatches=self.num_minibatches,
+                     update_epochs=self.update_epochs, episode_length=self.episode_length,
+                     eval_every=self.eval_every, eval_episodes=self.eval_episodes)
+        if self.num_steps % self.episode_length and self.episode_length % self.num_steps:
+            raise ValueError(f"num_steps={self.num_steps} and episode_length={self.episode_length} must divide "
+                             "one another (copies stay in step with rollouts)")
+        if (self.num_envs * self.num_steps) % self.num_minibatches:
+            raise ValueError(f"num_envs * num_steps = {self.num_envs * self.num_steps} must split into "
+                             f"num_minibatches={self.num_minibatches}")
+        for name in ("episodes_per_iteration", "episodes"):
+            v = getattr(self, name)
+            if v is not None and v < self.rollout_episodes:
+                raise ValueError(f"{name}={v} is less than one rollout ({self.num_envs} copies x {self.num_steps} "
+                                 f"periods = {self.rollout_episodes:g} episodes)")
+        if self.run_name is not None:
+            check_run_name(self.run_name)
+
+    @property
+    def rollout_episodes(self) -> float:
+        """Training episodes per rollout (num_envs x num_steps / episode_length)."""
+        return self.num_envs * self.num_steps / self.episode_length
+
+    def iteration_steps(self, episodes_used: int) -> int:
+        """Env steps of the next agent-iteration: its budget, cut to what the total leaves, in whole rollouts."""
+        eps = self.episodes_per_iteration
+        if self.episodes is not None:
+            eps = min(eps, self.episodes - episodes_used)
+        rollout = self.num_envs * self.num_steps
+        return max(eps, 0) * self.episode_length // rollout * rollout
+
+    @property
+    def model_name(self) -> str:
+        """``imarl`` (DA base policy) or ``imarl-random``."""
+        return "imarl" if self.base_policy == "da" else f"imarl-{self.base_policy}"
+
     def run_dir(self) -> Path:
         """The run folder."""
-        tag = "imarl" if self.base_policy == "da" else f"imarl-{self.base_policy}"
-        return Path(self.out) / (self.run_name or f"{tag}/{self.scenario}/seed{self.seed}")
+        return Path(self.out) / (self.run_name or f"{self.model_name}/{self.scenario}/seed{self.seed}")
+
+    @property
+    def store(self) -> Path:
+        """Results store of this run."""
+        return Path(self.results) if self.results else Path(self.out) / "results.jsonl"
+
+    def identity(self) -> TrialIdentity:
+        """The trial: scenario, model, seed and every result-changing option."""
+        return TrialIdentity(self.scenario, self.model_name, self.seed, result_config(self))
 
 
 # ----------------------------------------------------------------------------- job list
@@ -275,7 +332,7 @@ class AgentTrainer(Protocol):
     """Trains one agent against the others' fixed policies (tests pass a fake)."""
 
     def __call__(self, agent: int, saved: list[dict[str, Any] | None], seed: int,
-                 on_eval: Callable[[dict[str, Any]], None]) -> AgentResult: ...
+                 on_eval: Callable[[dict[str, Any]], None], steps: int) -> AgentResult: ...
 
 
 class PPOAgentTrainer:
@@ -298,7 +355,8 @@ class PPOAgentTrainer:
         return out
 
     def __call__(self, agent: int, saved: list[dict[str, Any] | None], seed: int,
-                 on_eval: Callable[[dict[str, Any]], None]) -> AgentResult:
+                 on_eval: Callable[[dict[str, Any]], None], steps: int) -> AgentResult:
+        """Train ``agent`` for ``steps`` env steps (whole rollouts of all copies)."""
         a, ma, device = self.args, self.ma, self.device
         core, d = ma.core, ma.obs_dims[agent]
         B, T = a.num_envs, a.num_steps
@@ -342,7 +400,7 @@ class PPOAgentTrainer:
 
         best = AgentResult(float("inf"), None, None, 0, 0)
         next_eval = a.eval_every
-        while rstate.episodes_done < a.episodes_per_iteration:
+        while best.env_steps < steps:
             collect_rollout(ma, buf, rstate, act, reward_columns=[agent])
             best.env_steps += batch
             x = torch.as_tensor(buf.obs[:, :, obs_ix].reshape(batch, d), device=device)
@@ -370,7 +428,7 @@ class PPOAgentTrainer:
                        np_rng, device)
             if rollout_actor is not actor:
                 rollout_actor.load_state_dict(actor.state_dict())
-            if rstate.episodes_done >= next_eval or rstate.episodes_done >= a.episodes_per_iteration:
+            if rstate.episodes_done >= next_eval or best.env_steps >= steps:
                 next_eval = (rstate.episodes_done // a.eval_every + 1) * a.eval_every
                 res = evaluate(JointPolicy(ma, others.modules, override=(agent, rollout_actor.eval()), da=others.da), core,
                                episodes=a.eval_episodes)
@@ -383,7 +441,7 @@ class PPOAgentTrainer:
                          "iteration_best": best.best_cost, "new_episodes": rstate.episodes_done - best.episodes,
                          "env_steps": best.env_steps})
                 best.episodes = rstate.episodes_done
-        best.episodes = rstate.episodes_done
+        best.episodes = best.env_steps // a.episode_length  # episode-equivalents, the budget's unit
         return best
 
 
@@ -434,16 +492,39 @@ def evaluate_saved(args: Args, ma: BatchedMultiAgent, saved: list[dict[str, Any]
                     episodes=args.eval_episodes)
 
 
+def train(args: Args) -> dict[str, Any] | None:
+    """Train one IMARL trial and append its record to the results store once (a finished trial is skipped).
+
+    None only when the ``stop_after`` test hook stopped the call early.
+    """
+    return run_and_record(args.identity(), args.store, lambda: run_imarl(args))
+
+
+def make_args(model: str, scenario: str, seed: int, **options: Any) -> Args:
+    """Options for the grid runner (``model`` is ``imarl`` or ``imarl-random``)."""
+    if "hidden" in options:
+        options["hidden"] = tuple(options["hidden"])
+    if model == "imarl-random":
+        options.setdefault("base_policy", "random")
+    elif model != "imarl":
+        raise ValueError(f"IMARL models are 'imarl' and 'imarl-random', got {model!r}")
+    return Args(scenario=scenario, seed=seed, **options)
+
+
 def run_imarl(args: Args, trainer: AgentTrainer | None = None,
-              evaluator: Callable[[list[dict[str, Any] | None]], EvalResult] | None = None) -> dict[str, Any]:
-    """Run (or resume) an IMARL trial; returns its summary (and appends it to ``args.results`` when done).
+              evaluator: Callable[[list[dict[str, Any] | None]], EvalResult] | None = None) -> dict[str, Any] | None:
+    """Run (or resume) an IMARL trial in its run folder; returns its record (None when ``stop_after`` stopped it).
 
     ``trainer`` / ``evaluator`` default to PPO and the shared evaluation protocol; tests inject fakes.
+    Writes only under the run folder; :func:`train` adds the results store.
     """
+    ident = args.identity()
+    run_dir = open_run_dir(args.run_dir(), ident, args.resume)
+    done = finished_result(run_dir, ident)
+    if done is not None:
+        return done
     torch.set_num_threads(args.threads)
     device = torch.device(resolve_device(args.device))
-    run_dir = args.run_dir()
-    run_dir.mkdir(parents=True, exist_ok=True)
     ckpt_path = run_dir / "checkpoint.pt"
     ma = BatchedMultiAgent(args.scenario, view="imarl", num_envs=args.num_envs, episode_length=args.episode_length)
     net = ma.core.params.network
@@ -460,7 +541,7 @@ def run_imarl(args: Args, trainer: AgentTrainer | None = None,
         st: dict[str, Any] = {
             "saved": saved, "jobs": initial_jobs(net, args.order), "iteration": 0, "episodes": 0, "env_steps": 0,
             "joint_cost": first.mean, "initial_cost": first.mean, "node_costs": first.node_costs.mean(axis=0),
-            "history": [], "curve": [], "elapsed": 0.0, "first_beat": None,
+            "history": [], "curve": [], "elapsed": 0.0, "first_beat": None, "started_at": utc_now(),
         }
     else:
         st = payload["state"]
@@ -482,17 +563,18 @@ def run_imarl(args: Args, trainer: AgentTrainer | None = None,
     while st["jobs"]:
         if args.max_agent_iterations is not None and st["iteration"] >= args.max_agent_iterations:
             break
-        if args.episodes is not None and st["episodes"] >= args.episodes:
+        steps = args.iteration_steps(st["episodes"])
+        if steps <= 0:  # the total budget leaves less than one rollout
             break
         if args.stop_after is not None and iterations_this_call >= args.stop_after:
             curve.close()
             bar.close()
-            return {"stopped": True, "iteration": st["iteration"], "jobs": list(st["jobs"])}
+            return None
         potential = improvement_potential(st["node_costs"], ma.reward_matrix) if args.order == "greedy" else None
         agent = pop_job(st["jobs"], args.order, potential)
         seed = int(master.integers(0, 2**31 - 1))
         it, base_eps = st["iteration"], st["episodes"]
-        bar.reset(total=args.episodes_per_iteration * args.episode_length)
+        bar.reset(total=steps)
         bar.set_description(f"it {it} agent {net.names[agent]}")
 
         def on_eval(row: dict[str, Any], it: int = it, agent: int = agent, base_eps: int = base_eps) -> None:
@@ -507,7 +589,7 @@ def run_imarl(args: Args, trainer: AgentTrainer | None = None,
             bar.update(row["new_episodes"] * args.episode_length)
             set_costs(bar, st["joint_cost"], heuristic_cost, row["eval_cost"])
 
-        res = trainer(agent, st["saved"], seed, on_eval)
+        res = trainer(agent, st["saved"], seed, on_eval, steps)
         previous = st["joint_cost"]
         accepted = res.best_state is not None and res.best_cost < previous
         pushed: list[int] = []
@@ -536,32 +618,32 @@ def run_imarl(args: Args, trainer: AgentTrainer | None = None,
 
     wall = time.perf_counter() - t0
     fb = st["first_beat"] or {}
-    summary = {
-        "scenario": args.scenario, "model": "imarl" if args.base_policy == "da" else f"imarl-{args.base_policy}",
-        "seed": args.seed, "best_cost": st["joint_cost"], "heuristic_cost": heuristic_cost,
-        "savings": (heuristic_cost - st["joint_cost"]) / heuristic_cost, "wall_time_s": round(wall, 2),
-        "env_steps": st["env_steps"], "episodes": st["episodes"], "device": str(device),
+    result = {
+        "best_cost": st["joint_cost"], "heuristic_cost": heuristic_cost,
+        "savings": (heuristic_cost - st["joint_cost"]) / heuristic_cost, "eval_seed": EVAL_SEED,
+        "eval_episodes": args.eval_episodes, "env_steps": st["env_steps"], "episodes": st["episodes"],
         "initial_cost": st["initial_cost"], "agent_iterations": st["iteration"], "equilibrium": not st["jobs"],
         "job_sequence": [h["agent_name"] for h in st["history"]],
-        "accepted": [bool(h["accepted"]) for h in st["history"]], "order": args.order,
-        "base_policy": args.base_policy, "episodes_per_iteration": args.episodes_per_iteration,
-        "num_envs": args.num_envs, "time_to_beat_heuristic_s": fb.get("wall_time_s"),
-        "episodes_to_beat_heuristic": fb.get("episodes"), "run_dir": str(run_dir), "eval_seed": EVAL_SEED,
+        "accepted": [bool(h["accepted"]) for h in st["history"]],
+        "time_to_beat_heuristic_s": fb.get("wall_time_s"), "episodes_to_beat_heuristic": fb.get("episodes"),
+        "run_dir": str(run_dir), "curve": str(run_dir / "curve.csv"), "iterations": str(run_dir / "iterations.csv"),
+        "best_model": str(run_dir / "checkpoint.pt"),
     }
-    atomic_write_text(run_dir / "summary.json", json.dumps(summary, indent=2) + "\n")
-    if args.results:
-        append_result(args.results, summary)
-    return summary
+    return finish(run_dir, ident, result, str(device), st.get("started_at", utc_now()), wall)
 
 
 # ----------------------------------------------------------------------------- CLI
 def train_cli(model: str, argv: Sequence[str]) -> int:
     """``meio train imarl <scenario> [--seed --episodes-per-iteration --max-agent-iterations --order ...]``."""
-    args = tyro.cli(Args, args=list(argv), prog=f"meio train {model}")
-    s = run_imarl(args)
-    print(f"{s['scenario']} {s['model']} seed {s['seed']}: cost {s['best_cost']:.2f} vs DA {s['heuristic_cost']:.2f} "
-          f"(savings {100 * s['savings']:.2f} %), {s['agent_iterations']} agent-iterations, {s['episodes']} "
-          f"episodes, {s['wall_time_s']:.0f} s, equilibrium={s['equilibrium']}")
+    try:
+        args = tyro.cli(Args, args=list(argv), prog=f"meio train {model}")
+    except ValueError as e:
+        print(f"meio train {model}: {e}", file=sys.stderr)
+        return 2
+    rec = train(args)
+    if rec is not None:
+        r = rec["result"]
+        print(summary_line(rec) + f"; {r['agent_iterations']} agent-iterations, equilibrium={r['equilibrium']}")
     return 0
 
 

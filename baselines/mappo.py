@@ -46,12 +46,17 @@ from baselines.common.ppo import (
     normalize,
     ppo_epochs,
 )
-from baselines.common.results import append_result, atomic_write_text
+from baselines.common.records import TrialIdentity, utc_now
+from baselines.common.trial import (
+    check_budget, check_run_name, finish, finished_result, open_run_dir, result_config, run_and_record,
+    summary_line,
+)
 from baselines.common.rollout import RolloutBuffer, RolloutState, collect_rollout, train_seed_offset
 from baselines.common.train_loop import EvalSchedule, LearningCurve, make_progress, set_costs
 from meio_envs.envs.batch import BatchedMEIO
 from meio_envs.envs.batched_ma import BatchedMultiAgent, graph_inputs
 from meio_envs.evaluation import EVAL_SEED, da_policy, evaluate
+from meio_envs.scenarios import parse_scenario_id
 
 __all__ = [
     "Args",
@@ -60,6 +65,8 @@ __all__ = [
     "MultiActor",
     "evaluate_cli",
     "joint_policy",
+    "make_args",
+    "run_trial",
     "train",
     "train_cli",
 ]
@@ -78,7 +85,8 @@ class Args:
     seed: int = 0
     """Seed of network initialisation, action noise, minibatch order and training episodes."""
     episodes: int = 20_000
-    """Training budget in episodes (one episode = episode_length periods of one copy)."""
+    """Training budget in episodes (one episode = episode_length periods of one copy); a hard bound, rounded
+    down to whole rollouts (num_envs x num_steps periods each)."""
     num_envs: int = 4
     """B, copies stepped together (the report: 4). Larger B = larger, fewer updates = faster."""
     num_steps: int = 256
@@ -127,20 +135,59 @@ class Args:
     """Root of run folders <out>/<model>/<scenario>/seed<seed>/ (curve.csv, tb/, checkpoint.pt, best.pt)."""
     run_name: str | None = None
     """Run folder name under <out> instead of <model>/<scenario>/seed<seed>."""
-    results: str | None = "benchmarks/results/results.jsonl"
-    """Results file (one JSON line per trial); empty or None to skip."""
+    results: str | None = None
+    """Results store (JSON lines) the finished trial's record goes to; default <out>/results.jsonl."""
     resume: bool = True
-    """Continue from the run folder's checkpoint.pt when it exists."""
+    """Continue from the run folder's checkpoint.pt when it exists (refused if the folder is another trial's)."""
     tensorboard: bool = True
     """Write TensorBoard scalars to <run>/tb."""
     progress: bool = True
     """Show a progress bar."""
     threads: int = 1
     """torch CPU threads (1 is fastest for these small networks on shared machines)."""
+    stop_after: tyro.conf.Suppress[int | None] = None
+    """Testing hook: return after this many checkpoints in this call, as if killed."""
+
+    def __post_init__(self) -> None:
+        if self.model not in ("marl", "marl-gnn"):
+            raise ValueError(f"model must be 'marl' or 'marl-gnn', got {self.model!r}")
+        structure, level = parse_scenario_id(self.scenario)
+        self.scenario = f"{structure}{level}"
+        check_budget(episodes=self.episodes, num_envs=self.num_envs, num_steps=self.num_steps,
+                     num_minibatches=self.num_minibatches, update_epochs=self.update_epochs,
+                     episode_length=self.episode_length, eval_every=self.eval_every,
+                     eval_episodes=self.eval_episodes)
+        if self.num_steps % self.episode_length and self.episode_length % self.num_steps:
+            raise ValueError(f"num_steps={self.num_steps} and episode_length={self.episode_length} must divide "
+                             "one another (copies stay in step with rollouts)")
+        if (self.num_envs * self.num_steps) % self.num_minibatches:
+            raise ValueError(f"num_envs * num_steps = {self.num_envs * self.num_steps} must split into "
+                             f"num_minibatches={self.num_minibatches}")
+        if self.total_steps < self.num_envs * self.num_steps:
+            raise ValueError(f"episodes={self.episodes} is less than one rollout ({self.num_envs} copies x "
+                             f"{self.num_steps} periods = {self.num_envs * self.num_steps / self.episode_length:g} "
+                             "episodes)")
+        if self.run_name is not None:
+            check_run_name(self.run_name)
+
+    @property
+    def total_steps(self) -> int:
+        """Env steps of the budget, rounded down to whole rollouts (never exceeded)."""
+        rollout = self.num_envs * self.num_steps
+        return self.episodes * self.episode_length // rollout * rollout
 
     def run_dir(self) -> Path:
         """The run folder."""
         return Path(self.out) / (self.run_name or f"{self.model}/{self.scenario}/seed{self.seed}")
+
+    @property
+    def store(self) -> Path:
+        """Results store of this run."""
+        return Path(self.results) if self.results else Path(self.out) / "results.jsonl"
+
+    def identity(self) -> TrialIdentity:
+        """The trial: scenario, model, seed and every result-changing option."""
+        return TrialIdentity(self.scenario, self.model, self.seed, result_config(self))
 
 
 # ----------------------------------------------------------------------------- networks
@@ -247,19 +294,33 @@ def joint_policy(actor: MultiActor) -> Any:
 
 
 # ----------------------------------------------------------------------------- training
-def train(args: Args) -> dict[str, Any]:
-    """Train MAPPO; returns the summary (also the results record). Resumes from <run>/checkpoint.pt."""
+def train(args: Args) -> dict[str, Any] | None:
+    """Train one trial and append its record to the results store once (a finished trial is skipped).
+
+    None only when the ``stop_after`` test hook stopped the call early.
+    """
+    return run_and_record(args.identity(), args.store, lambda: run_trial(args))
+
+
+def make_args(model: str, scenario: str, seed: int, **options: Any) -> Args:
+    """Options for the grid runner (tuples may come as lists)."""
+    for k in ("hidden", "gnn_hidden"):
+        if k in options:
+            options[k] = tuple(options[k])
+    return Args(scenario=scenario, model=model, seed=seed, **options)  # type: ignore[arg-type]
+
+
+def run_trial(args: Args) -> dict[str, Any] | None:
+    """Train (or resume) MAPPO in its run folder; returns the trial's record. Writes only under the run folder."""
+    ident = args.identity()
+    run_dir = open_run_dir(args.run_dir(), ident, args.resume)
+    done = finished_result(run_dir, ident)
+    if done is not None:
+        return done
     torch.set_num_threads(args.threads)
     device = torch.device(resolve_device(args.device))
-    run_dir = args.run_dir()
-    run_dir.mkdir(parents=True, exist_ok=True)
     ckpt_path = run_dir / "checkpoint.pt"
-
-    # --- sizes, derived once
     batch_size = args.num_envs * args.num_steps
-    assert args.num_steps % args.episode_length == 0 or args.episode_length % args.num_steps == 0, (
-        "num_steps and episode_length must divide one another (copies stay in step with rollouts)")
-    assert batch_size % args.num_minibatches == 0, "num_envs * num_steps must split into num_minibatches"
 
     # --- env, networks, optimiser, random streams
     ma = BatchedMultiAgent(args.scenario, view="marl", num_envs=args.num_envs, episode_length=args.episode_length)
@@ -278,7 +339,8 @@ def train(args: Args) -> dict[str, Any]:
 
     heuristic_cost = evaluate(da_policy(core.params), core, episodes=args.eval_episodes).mean
     state: dict[str, Any] = {"updates": 0, "env_steps": 0, "elapsed": 0.0, "best_cost": float("inf"),
-                             "best_episodes": 0, "best_actor": None, "curve": [], "next_eval": 0}
+                             "best_episodes": 0, "best_actor": None, "curve": [], "next_eval": 0,
+                             "started_at": utc_now()}
 
     payload = load_checkpoint(ckpt_path) if args.resume else None
     if payload is not None:
@@ -292,7 +354,7 @@ def train(args: Args) -> dict[str, Any]:
         rollout_actor.load_state_dict(actor.state_dict())
 
     curve = LearningCurve(run_dir, rows=state["curve"], tensorboard=args.tensorboard)
-    bar = make_progress(args.episodes * args.episode_length, initial=state["env_steps"],
+    bar = make_progress(args.total_steps, initial=state["env_steps"],
                         desc=f"{args.model} {args.scenario}", disable=not args.progress)
     schedule = EvalSchedule(args.eval_every, next_at=state["next_eval"])
     t_start = time.perf_counter() - state["elapsed"]
@@ -329,7 +391,8 @@ def train(args: Args) -> dict[str, Any]:
     if rstate.episodes_done == 0 and not state["curve"]:
         evaluate_now()  # the untrained policy: the curve's first point
 
-    while rstate.episodes_done < args.episodes:
+    checkpoints = 0
+    while state["env_steps"] < args.total_steps:
         # --- rollout (CPU, all B copies as arrays)
         if args.anneal_lr:
             optimizer.param_groups[0]["lr"] = args.learning_rate * (1.0 - rstate.episodes_done / args.episodes)
@@ -380,35 +443,41 @@ def train(args: Args) -> dict[str, Any]:
         bar.update(batch_size)
 
         # --- evaluation every eval_every episodes, checkpoint after it
-        if schedule.due(rstate.episodes_done) or rstate.episodes_done >= args.episodes:
+        if schedule.due(rstate.episodes_done) or state["env_steps"] >= args.total_steps:
             evaluate_now()
             checkpoint()
+            checkpoints += 1
+            if args.stop_after is not None and checkpoints >= args.stop_after and state["env_steps"] < args.total_steps:
+                curve.close()
+                bar.close()
+                return None
     curve.close()
     bar.close()
 
     wall = time.perf_counter() - t_start
-    summary = {
-        "scenario": args.scenario, "model": args.model, "seed": args.seed, "best_cost": state["best_cost"],
-        "heuristic_cost": heuristic_cost, "savings": (heuristic_cost - state["best_cost"]) / heuristic_cost,
-        "wall_time_s": round(wall, 2), "env_steps": state["env_steps"], "episodes": rstate.episodes_done,
-        "device": str(device), "best_episodes": state["best_episodes"], "num_envs": args.num_envs,
-        "num_steps": args.num_steps, "updates": state["updates"], "run_dir": str(run_dir), "eval_seed": EVAL_SEED,
+    result = {
+        "best_cost": state["best_cost"], "heuristic_cost": heuristic_cost,
+        "savings": (heuristic_cost - state["best_cost"]) / heuristic_cost, "eval_seed": EVAL_SEED,
+        "eval_episodes": args.eval_episodes, "env_steps": state["env_steps"],
+        "episodes": state["env_steps"] // args.episode_length, "best_episodes": state["best_episodes"],
+        "updates": state["updates"], "run_dir": str(run_dir), "curve": str(run_dir / "curve.csv"),
+        "best_model": str(run_dir / "best.pt"),
     }
-    atomic_write_text(run_dir / "summary.json", json.dumps(summary, indent=2) + "\n")
-    if args.results:
-        append_result(args.results, summary)
-    return summary
+    return finish(run_dir, ident, result, str(device), state.get("started_at", utc_now()), wall)
 
 
 # ----------------------------------------------------------------------------- CLI
 def train_cli(model: str, argv: Sequence[str]) -> int:
     """``meio train marl|marl-gnn <scenario> [--seed --episodes --num-envs --device --out --results ...]``."""
-    args = tyro.cli(Args, args=list(argv), default=Args(model=model), prog=f"meio train {model}")  # type: ignore[arg-type]
-    args.model = model  # type: ignore[assignment]
-    s = train(args)
-    print(f"{s['scenario']} {s['model']} seed {s['seed']}: best cost {s['best_cost']:.2f} vs DA "
-          f"{s['heuristic_cost']:.2f} (savings {100 * s['savings']:.2f} %), {s['episodes']} episodes, "
-          f"{s['wall_time_s']:.0f} s")
+    try:
+        args = tyro.cli(Args, args=list(argv), default=Args(model=model), prog=f"meio train {model}")  # type: ignore[arg-type]
+        args.model = model  # type: ignore[assignment]
+    except ValueError as e:
+        print(f"meio train {model}: {e}", file=sys.stderr)
+        return 2
+    rec = train(args)
+    if rec is not None:
+        print(summary_line(rec))
     return 0
 
 

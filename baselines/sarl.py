@@ -27,11 +27,10 @@ import copy
 import io
 import json
 import math
-import shutil
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -43,14 +42,21 @@ from stable_baselines3.common.logger import configure
 
 from baselines.common.checkpoint import load_checkpoint, save_checkpoint
 from baselines.common.device import resolve_device
-from baselines.common.results import append_result
+from baselines.common.records import TrialIdentity, utc_now
+from baselines.common.trial import (
+    check_budget, check_run_name, finish, finished_result, open_run_dir, result_config, run_and_record,
+    summary_line,
+)
 from baselines.common.train_loop import (
     BestTracker, EvalSchedule, LearningCurve, make_progress, rng_state, set_costs, set_rng_state,
 )
 from meio_envs.adapters.sb3 import MEIOSB3VecEnv
 from meio_envs.evaluation import EVAL_SEED, EvalResult, da_policy, evaluate
+from meio_envs.scenarios import parse_scenario_id
 
-__all__ = ["MODELS", "Args", "evaluate_cli", "make_model", "sb3_policy", "train", "train_cli"]
+__all__ = [
+    "MODELS", "Args", "evaluate_cli", "make_args", "make_model", "run_trial", "sb3_policy", "train", "train_cli",
+]
 
 MODELS = ("sarl", "sarl-gnn")
 
@@ -66,7 +72,8 @@ class Args:
     seed: int = 0
     """Trial seed: network initialisation, action sampling, training env copies (copy i: seed + i)."""
     episodes: int = 25_000
-    """Training budget in training episodes (one copy's 128-period episode); rounded up to whole rollouts."""
+    """Training budget in training episodes (one copy's 128-period episode); a hard bound, rounded down to
+    whole rollouts (n_envs x n_steps / episode_length episodes each)."""
     device: str = "auto"
     """Where network updates run: auto (CUDA if available), cpu, cuda, cuda:N."""
     out: str = "runs"
@@ -77,10 +84,12 @@ class Args:
     """Evaluate every this many training episodes (SPEC section 5: 100)."""
     eval_episodes: int = 100
     """Evaluation episodes (75 periods, 25 warm-up, fixed seeds) per evaluation (SPEC: 100)."""
+    run_name: str | None = None
+    """Run folder under ``out`` instead of ``<model>/<scenario>/seed<seed>`` (a relative path)."""
     resume: bool = True
-    """Continue from the run folder's checkpoint when there is one."""
-    results: str = "benchmarks/results/results.jsonl"
-    """Results file; one record per finished trial is appended atomically ('' = none)."""
+    """Continue from the run folder's checkpoint when there is one (refused if it is another trial's)."""
+    results: str | None = None
+    """Results store (JSON lines) the finished trial's record goes to; default ``<out>/results.jsonl``."""
     episode_length: int = 128
     """Periods per training episode (report: 128)."""
     learning_rate: float = 1e-4
@@ -121,12 +130,17 @@ class Args:
     def __post_init__(self) -> None:
         if self.model not in MODELS:
             raise ValueError(f"model must be one of {MODELS}, got {self.model!r}")
+        self.scenario = parse_scenario_id(self.scenario)[0] + str(parse_scenario_id(self.scenario)[1])
+        check_budget(**{n: getattr(self, n) for n in ("episodes", "n_envs", "eval_every", "eval_episodes",
+                                                      "checkpoint_every", "n_steps", "episode_length")})
         rollout = self.n_envs * self.n_steps
         if rollout % self.n_minibatches:
             raise ValueError(f"n_envs * n_steps = {rollout} is not divisible by n_minibatches={self.n_minibatches}")
-        for name in ("episodes", "n_envs", "eval_every", "eval_episodes", "checkpoint_every", "n_steps"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.total_steps < rollout:
+            raise ValueError(f"episodes={self.episodes} is less than one rollout ({rollout} env steps = "
+                             f"{rollout / self.episode_length:g} episodes of {self.episode_length} periods)")
+        if self.run_name is not None:
+            check_run_name(self.run_name)
 
     @property
     def rollout_steps(self) -> int:
@@ -140,18 +154,22 @@ class Args:
 
     @property
     def total_steps(self) -> int:
-        """Env steps of the budget, rounded up to whole rollouts."""
-        return math.ceil(self.episodes * self.episode_length / self.rollout_steps) * self.rollout_steps
+        """Env steps of the budget, rounded down to whole rollouts (the budget is never exceeded)."""
+        return (self.episodes * self.episode_length // self.rollout_steps) * self.rollout_steps
 
     @property
     def run_dir(self) -> Path:
         """Run folder."""
-        return Path(self.out) / self.model / self.scenario / f"seed{self.seed}"
+        return Path(self.out) / (self.run_name or f"{self.model}/{self.scenario}/seed{self.seed}")
 
-    def fingerprint(self) -> dict[str, Any]:
-        """Everything that must match for a checkpoint to be resumed."""
-        skip = {"device", "out", "resume", "results", "progress", "stop_after_chunks", "threads", "episodes"}
-        return {k: v for k, v in asdict(self).items() if k not in skip}
+    @property
+    def store(self) -> Path:
+        """Results store of this run."""
+        return Path(self.results) if self.results else Path(self.out) / "results.jsonl"
+
+    def identity(self) -> TrialIdentity:
+        """The trial: scenario, model, seed and every result-changing option."""
+        return TrialIdentity(self.scenario, self.model, self.seed, result_config(self))
 
 
 def make_model(args: Args, venv: MEIOSB3VecEnv, device: str) -> PPO:
@@ -211,8 +229,7 @@ class _Trainer:
         self.args = args
         torch.set_num_threads(args.threads)
         self.device = resolve_device(args.device)
-        self.dir = args.run_dir
-        self.dir.mkdir(parents=True, exist_ok=True)
+        self.dir = args.run_dir  # opened (config checked) by run_trial
         self.venv = MEIOSB3VecEnv(args.scenario, args.n_envs, episode_length=args.episode_length)
         self.model = make_model(args, self.venv, self.device)
         self.model.set_logger(configure(str(self.dir / "tb" / "sb3"), ["tensorboard"]))
@@ -222,19 +239,11 @@ class _Trainer:
         self.heuristic: float | None = None
         self.started = False
         self.finished = False
+        self.started_at = utc_now()
         rows: list[dict[str, Any]] = []
         ckpt = load_checkpoint(self.dir / "checkpoint.pt") if args.resume else None
         if ckpt is not None:
-            if ckpt.get("fingerprint") != args.fingerprint():
-                raise ValueError(
-                    f"{self.dir / 'checkpoint.pt'} was written with other settings; use --no-resume or "
-                    f"another --out. saved: {ckpt.get('fingerprint')}, now: {args.fingerprint()}"
-                )
             rows = self._restore(ckpt)
-        elif not args.resume:
-            for name in ("checkpoint.pt", "best.pt", "curve.csv"):
-                (self.dir / name).unlink(missing_ok=True)
-            shutil.rmtree(self.dir / "tb" / "eval", ignore_errors=True)
         self.curve = LearningCurve(self.dir / "tb" / "eval", rows=rows)
         self.curve.path = self.dir / "curve.csv"
         self.curve._write_csv()
@@ -248,14 +257,14 @@ class _Trainer:
         m, core = self.model, self.venv.core
         return {
             "model": self.args.model, "kind": "train_state", "scenario": self.args.scenario,
-            "seed": self.args.seed, "fingerprint": self.args.fingerprint(), "sb3_zip": _model_bytes(m),
+            "seed": self.args.seed, "trial_id": self.args.identity().trial_id, "sb3_zip": _model_bytes(m),
             "num_timesteps": m.num_timesteps, "n_updates": m._n_updates, "episode_num": m._episode_num,
             "last_obs": np.array(m._last_obs), "last_episode_starts": np.array(m._last_episode_starts),
             "env_state": copy.deepcopy(core.state), "env_seeded": core._seeded,
             "adapter": {"ep_return": self.venv._ep_return.copy(), "ep_cost": self.venv._ep_cost.copy()},
             "rng": rng_state(), "tracker": self.tracker.state_dict(), "curve_rows": list(self.curve.rows),
             "schedule_next_at": self.schedule.next_at, "wall_time_s": self.wall(),
-            "heuristic_cost": self.heuristic, "finished": self.finished,
+            "heuristic_cost": self.heuristic, "finished": self.finished, "started_at": self.started_at,
         }
 
     def _restore(self, ck: dict[str, Any]) -> list[dict[str, Any]]:
@@ -277,8 +286,8 @@ class _Trainer:
         self.wall_offset = float(ck["wall_time_s"])
         self.heuristic = ck["heuristic_cost"]
         self.started = True
-        # a finished run whose budget was raised (--episodes) continues
-        self.finished = bool(ck.get("finished", False)) and m.num_timesteps >= self.args.total_steps
+        self.finished = bool(ck.get("finished", False))
+        self.started_at = ck.get("started_at", self.started_at)
         return list(ck["curve_rows"])
 
     def save(self) -> None:
@@ -347,29 +356,46 @@ class _Trainer:
             self.curve.close()
         return self.record()
 
-    def record(self) -> dict[str, Any]:
+    def result(self) -> dict[str, Any]:
         a, h, best = self.args, float(self.heuristic or math.nan), self.tracker.best
         return {
-            "scenario": a.scenario, "model": a.model, "seed": a.seed, "best_cost": best,
-            "heuristic_cost": h, "savings": (h - best) / h, "wall_time_s": round(self.wall(), 2),
-            "env_steps": int(self.model.num_timesteps), "episodes": self.episodes_done(),
-            "device": self.device, "best_episodes": self.tracker.best_episodes,
-            "eval_episodes": a.eval_episodes, "run_dir": str(self.dir),
+            "best_cost": best, "heuristic_cost": h, "savings": (h - best) / h, "eval_seed": EVAL_SEED,
+            "eval_episodes": a.eval_episodes, "env_steps": int(self.model.num_timesteps),
+            "episodes": self.episodes_done(), "best_episodes": self.tracker.best_episodes,
+            "run_dir": str(self.dir), "curve": str(self.dir / "curve.csv"), "best_model": str(self.dir / "best.pt"),
         }
+
+    def record(self) -> dict[str, Any]:
+        return finish(self.dir, self.args.identity(), self.result(), self.device, self.started_at, self.wall())
+
+
+def run_trial(args: Args) -> dict[str, Any] | None:
+    """Train (or resume) one trial in its run folder; returns its record (None when stopped by the test hook).
+
+    Writes nothing outside ``args.run_dir``; a finished trial's folder returns its record at once.
+    """
+    ident = args.identity()
+    open_run_dir(args.run_dir, ident, args.resume)
+    done = finished_result(args.run_dir, ident)
+    if done is not None:
+        return done
+    return _Trainer(args).run()
 
 
 def train(args: Args) -> dict[str, Any] | None:
-    """Train (or resume) one trial; returns its results record (None when stopped by the test hook).
+    """Train one trial and append its record to the results store (``args.store``) once.
 
-    The record is appended to ``args.results`` once, when the trial finishes; calling ``train``
-    again on a finished run (with resume) returns the record without training or appending.
+    A trial already finished in the store is skipped (its record is returned and nothing runs).
     """
-    trainer = _Trainer(args)
-    already = trainer.finished
-    rec = trainer.run()
-    if rec is not None and not already and args.results:
-        append_result(args.results, rec)
-    return rec
+    return run_and_record(args.identity(), args.store, lambda: run_trial(args))
+
+
+def make_args(model: str, scenario: str, seed: int, **options: Any) -> Args:
+    """Options for the grid runner (tuples may come as lists)."""
+    for k in ("net_arch", "gat_hidden"):
+        if k in options:
+            options[k] = tuple(options[k])
+    return Args(scenario=scenario, model=model, seed=seed, **options)
 
 
 # ---------------------------------------------------------------------- command line
@@ -388,6 +414,8 @@ def _parser(model: str) -> argparse.ArgumentParser:
         elif f.name == "clip_range_vf":
             ap.add_argument(flag, type=lambda s: None if s.lower() == "none" else float(s), default=d,
                             help="'none' switches value clipping off")
+        elif d is None:
+            ap.add_argument(flag, type=str, default=None)
         else:
             ap.add_argument(flag, type=type(d), default=d)
     return ap
@@ -398,9 +426,14 @@ def train_cli(model: str, argv: Sequence[str]) -> int:
     ns = vars(_parser(model).parse_args(list(argv)))
     for k in ("net_arch", "gat_hidden"):
         ns[k] = tuple(ns[k])
-    rec = train(Args(model=model, **ns))
+    try:
+        args = Args(model=model, **ns)
+    except ValueError as e:
+        print(f"meio train {model}: {e}", file=sys.stderr)
+        return 2
+    rec = train(args)
     if rec is not None:
-        print(json.dumps(rec))
+        print(summary_line(rec))
     return 0
 
 

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from baselines.common.results import atomic_write_text
+from baselines.common.files import atomic_write_text
 
 __all__ = [
     "CURVE_FIELDS", "BestTracker", "EvalSchedule", "LearningCurve", "make_progress", "rng_state",

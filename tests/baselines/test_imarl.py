@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from baselines.common.results import read_results
+from baselines.common.records import read_records
 from baselines.imarl import (
     AgentResult,
     Args,
@@ -14,6 +14,7 @@ from baselines.imarl import (
     pop_job,
     push_neighbours,
     run_imarl,
+    train,
 )
 from meio_envs.envs.batched_ma import BatchedMultiAgent
 from meio_envs.evaluation import EvalResult, da_policy, evaluate
@@ -49,7 +50,7 @@ class FakeTrainer:
     def __init__(self, costs: list[float]) -> None:
         self.costs, self.calls = costs, []
 
-    def __call__(self, agent, saved, seed, on_eval):
+    def __call__(self, agent, saved, seed, on_eval, steps):
         k = len(self.calls)
         self.calls.append(agent)
         on_eval({"episodes": 10, "eval_cost": self.costs[k], "eval_se": 0.0, "iteration_best": self.costs[k],
@@ -67,7 +68,7 @@ def test_job_list_logic_with_fake_trainer_B1(tmp_path) -> None:
     tr = FakeTrainer(costs)
     args = Args("B1", out=str(tmp_path), results=str(tmp_path / "r.jsonl"), progress=False, tensorboard=False,
                 eval_episodes=4)
-    s = run_imarl(args, trainer=tr, evaluator=fake_eval)
+    s = run_imarl(args, trainer=tr, evaluator=fake_eval)["result"]
     # it0 R6 101 >= 100 rejected; it1 R5 99 accepted -> push W3(2) (queued) ; it2 R4 99.5 rejected;
     # it3 R3 98 accepted -> push W1, W2 (queued); it4 R2 98 not < 98 rejected; it5 R1 97 accepted (W1 queued);
     # it6 W3 97 rejected (equal); it7 W2 97 rejected; it8 W1 200 rejected -> empty
@@ -77,7 +78,7 @@ def test_job_list_logic_with_fake_trainer_B1(tmp_path) -> None:
     # an accepted upstream agent re-queues its customers
     tr2 = FakeTrainer([101] * 6 + [90] + [200] * 40)  # W3 (7th) improves -> R4 R5 R6 come back
     s2 = run_imarl(Args("B1", out=str(tmp_path), run_name="b", results=None, progress=False, tensorboard=False,
-                        eval_episodes=4), trainer=tr2, evaluator=fake_eval)
+                        eval_episodes=4), trainer=tr2, evaluator=fake_eval)["result"]
     assert tr2.calls == [8, 7, 6, 5, 4, 3, 2, 1, 0, 6, 7, 8]
     assert s2["best_cost"] == 90 and s2["equilibrium"]
     hist = (tmp_path / "b" / "iterations.csv").read_text().splitlines()
@@ -100,17 +101,19 @@ def tiny(tmp_path, **kw) -> Args:
 
 def test_imarl_tiny_run_A1(tmp_path) -> None:
     args = tiny(tmp_path, init_active="bc")
-    s = run_imarl(args)
+    rec = train(args)
+    s = rec["result"]
     run = args.run_dir()
     assert (run / "checkpoint.pt").exists() and (run / "curve.csv").exists() and (run / "iterations.csv").exists()
     assert s["job_sequence"] == ["R3", "R2"] and s["agent_iterations"] == 2 and not s["equilibrium"]
     assert s["best_cost"] <= s["heuristic_cost"] == s["initial_cost"]  # starts at DA, only accepts improvements
-    assert read_results(args.results)[-1]["model"] == "imarl"
+    assert read_records(args.results) == [rec] and rec["model"] == "imarl"
 
 
 def test_imarl_random_base_A1(tmp_path) -> None:
-    s = run_imarl(tiny(tmp_path, base_policy="random", order="upstream-first"))
-    assert s["model"] == "imarl-random" and s["job_sequence"] == ["W1", "R1"]
+    rec = run_imarl(tiny(tmp_path, base_policy="random", order="upstream-first"))
+    s = rec["result"]
+    assert rec["model"] == "imarl-random" and s["job_sequence"] == ["W1", "R1"]
     assert s["initial_cost"] != s["heuristic_cost"] and np.isfinite(s["best_cost"])
     assert s["best_cost"] <= s["initial_cost"]
 
@@ -118,11 +121,11 @@ def test_imarl_random_base_A1(tmp_path) -> None:
 def test_imarl_killed_and_resumed_continues_from_last_iteration(tmp_path) -> None:
     # random base: acceptances happen even with tiny budgets, so the job list is re-filled (W1 -> R1 R2 R3)
     kw = dict(base_policy="random", max_agent_iterations=6, results=None)
-    full = run_imarl(tiny(tmp_path / "a", **kw))
+    full = run_imarl(tiny(tmp_path / "a", **kw))["result"]
     assert any(full["accepted"]) and len(full["job_sequence"]) == 6
-    killed = run_imarl(tiny(tmp_path / "b", stop_after=4, **kw))
-    assert killed["stopped"] and killed["iteration"] == 4
-    resumed = run_imarl(tiny(tmp_path / "b", **kw))
+    assert run_imarl(tiny(tmp_path / "b", stop_after=4, **kw)) is None
+    assert len((tmp_path / "b" / "imarl-random/A1/seed0/iterations.csv").read_text().splitlines()) == 5
+    resumed = run_imarl(tiny(tmp_path / "b", **kw))["result"]
     assert resumed["job_sequence"] == full["job_sequence"]
     assert resumed["accepted"] == full["accepted"]
     assert resumed["best_cost"] == pytest.approx(full["best_cost"], abs=0)

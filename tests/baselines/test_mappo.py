@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from baselines.common.gae import compute_gae
-from baselines.common.results import read_results
+from baselines.common.records import read_records
 from baselines.mappo import Args, build_networks, critic_inputs, evaluate_cli, joint_policy, train
 from meio_envs.envs.batched_ma import BatchedMultiAgent
 from meio_envs.evaluation import da_policy, evaluate
@@ -69,11 +69,14 @@ def test_mappo_tiny_run_writes_curve_checkpoint_result(tmp_path, capsys) -> None
     assert (run / "tb").is_dir()
     rows = (run / "curve.csv").read_text().splitlines()
     assert rows[0].startswith("episodes,env_steps,wall_time_s,eval_cost,best_cost") and len(rows) == 4  # 0, 8, 16
-    rec = read_results(args.results)[-1]
-    assert rec["model"] == "marl" and rec["scenario"] == "A1" and rec["episodes"] == 16 == s["episodes"]
+    (saved,) = read_records(args.results)
+    assert saved == s and s["model"] == "marl" and s["scenario"] == "A1" and s["status"] == "finished"
+    rec = s["result"]
+    assert rec["episodes"] == 16 and rec["env_steps"] == 16 * 128
     da = evaluate(da_policy(BatchedMultiAgent("A1").core.params), "A1", episodes=10).mean
     assert rec["heuristic_cost"] == pytest.approx(da, rel=1e-9)
     assert rec["best_cost"] == min(float(r.split(",")[4]) for r in rows[1:])
+    assert train(args) == s and len(read_records(args.results)) == 1  # a finished trial is skipped
     capsys.readouterr()
     assert evaluate_cli(str(run / "best.pt"), ["--episodes", "5"]) == 0
     out = capsys.readouterr().out
@@ -82,15 +85,15 @@ def test_mappo_tiny_run_writes_curve_checkpoint_result(tmp_path, capsys) -> None
 
 def test_mappo_resume_is_exact(tmp_path) -> None:
     full = train(tiny(tmp_path / "a", episodes=24, results=None))
-    part = tiny(tmp_path / "b", episodes=8, results=None)
-    train(part)
-    part.episodes = 24
+    part = tiny(tmp_path / "b", episodes=24, results=None, stop_after=2)
+    assert train(part) is None  # stopped after 2 of 4 checkpoints, as if killed
+    part.stop_after = None
     resumed = train(part)
     ca = (tmp_path / "a" / "marl/A1/seed0/curve.csv").read_text().splitlines()
     cb = (tmp_path / "b" / "marl/A1/seed0/curve.csv").read_text().splitlines()
     col = ca[0].split(",").index("eval_cost")
     assert [r.split(",")[col] for r in ca[1:]] == [r.split(",")[col] for r in cb[1:]]
-    assert resumed["best_cost"] == full["best_cost"]
+    assert resumed["result"]["best_cost"] == full["result"]["best_cost"]
 
 
 def test_marl_gnn_forward_and_tiny_run_B1(tmp_path) -> None:
@@ -103,4 +106,4 @@ def test_marl_gnn_forward_and_tiny_run_B1(tmp_path) -> None:
     assert critic(x).shape == (4, 9)
     assert joint_policy(actor)(ma.global_state(), {}).shape == (4, 9)
     s = train(args)
-    assert np.isfinite(s["best_cost"]) and s["episodes"] == 8
+    assert np.isfinite(s["result"]["best_cost"]) and s["result"]["episodes"] == 8

@@ -22,7 +22,7 @@ pytest.importorskip("torch_geometric")
 from stable_baselines3 import PPO  # noqa: E402
 
 from baselines.common.checkpoint import load_checkpoint  # noqa: E402
-from baselines.common.results import read_results  # noqa: E402
+from baselines.common.records import read_records  # noqa: E402
 from baselines.gnn import GATEncoder  # noqa: E402
 from baselines.sarl import Args, evaluate_cli, train  # noqa: E402
 from baselines.sb3_policies import GraphCriticPolicy, graph_policy_kwargs  # noqa: E402
@@ -94,7 +94,9 @@ def test_graph_policy_tiny_learn_and_reload(scenario: str) -> None:
 def test_tiny_sarl_run_writes_curve_checkpoint_and_record(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     args = _tiny(tmp_path)
     rec = train(args)
-    assert rec is not None and rec["episodes"] == 24 and rec["env_steps"] == 384
+    assert rec is not None and rec["result"]["episodes"] == 24 and rec["result"]["env_steps"] == 384
+    assert rec["status"] == "finished" and rec["config"]["episodes"] == 24 and "device" not in rec["config"]
+    assert rec["provenance"]["versions"]["torch"] and rec["provenance"]["cpu_count"] >= 1
     run = args.run_dir
     lines = (run / "curve.csv").read_text().splitlines()
     assert lines[0].startswith("episodes,env_steps,wall_time_s,eval_cost,best_cost")
@@ -103,15 +105,15 @@ def test_tiny_sarl_run_writes_curve_checkpoint_and_record(tmp_path: Path, capsys
     ck = load_checkpoint(run / "checkpoint.pt")
     assert ck["model"] == "sarl" and ck["finished"] and ck["num_timesteps"] == 384
     best = load_checkpoint(run / "best.pt")
-    assert best["best_cost"] == rec["best_cost"]
-    (saved,) = read_results(args.results)
-    assert saved["best_cost"] == rec["best_cost"] and saved["heuristic_cost"] > 0
-    # a finished run is not trained nor recorded again
-    assert train(args)["best_cost"] == rec["best_cost"]
-    assert len(read_results(args.results)) == 1
+    assert best["best_cost"] == rec["result"]["best_cost"]
+    (saved,) = read_records(args.store)
+    assert saved == rec and saved["result"]["heuristic_cost"] > 0
+    # a finished trial is not trained nor recorded again
+    assert train(args) == rec
+    assert len(read_records(args.store)) == 1
     assert evaluate_cli(str(run / "best.pt"), ["--episodes", "4"]) == 0
     out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
-    assert out["cost"] == pytest.approx(rec["best_cost"])  # same protocol, same seeds
+    assert out["cost"] == pytest.approx(rec["result"]["best_cost"])  # same protocol, same seeds
 
 
 def _final_params(args: Args) -> dict[str, torch.Tensor]:
@@ -126,7 +128,7 @@ def test_stop_and_resume_equals_uninterrupted(tmp_path: Path, model: str) -> Non
     part = _tiny(tmp_path / "part", model, stop_after_chunks=2)
     assert train(part) is None  # "killed" after 2 of 6 rollouts
     rec_res = train(replace(part, stop_after_chunks=None))
-    assert rec_res["best_cost"] == rec_full["best_cost"]
+    assert rec_res["result"]["best_cost"] == rec_full["result"]["best_cost"]
     a = load_checkpoint(full.run_dir / "checkpoint.pt")["tracker"]["history"]
     b = load_checkpoint(part.run_dir / "checkpoint.pt")["tracker"]["history"]
     assert a == b
@@ -156,8 +158,8 @@ def test_sigkill_and_resume_equals_uninterrupted(tmp_path: Path) -> None:
             p.send_signal(signal.SIGKILL)
             p.wait()
             assert not load_checkpoint(ck)["finished"], "the run ended before it was killed"
-        done = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, check=True)
-        return json.loads(done.stdout.strip().splitlines()[-1])
+        subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+        return json.loads((out / "sarl" / "A1" / "seed1" / "result.json").read_text())["result"]
 
     a = run(tmp_path / "a", kill=False)
     b = run(tmp_path / "b", kill=True)
@@ -165,4 +167,4 @@ def test_sigkill_and_resume_equals_uninterrupted(tmp_path: Path) -> None:
     ha = load_checkpoint(tmp_path / "a" / "sarl" / "A1" / "seed1" / "checkpoint.pt")["tracker"]["history"]
     hb = load_checkpoint(tmp_path / "b" / "sarl" / "A1" / "seed1" / "checkpoint.pt")["tracker"]["history"]
     assert ha == hb
-    assert len(read_results(tmp_path / "b" / "r.jsonl")) == 1
+    assert len(read_records(tmp_path / "b" / "r.jsonl")) == 1

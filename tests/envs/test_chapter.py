@@ -174,11 +174,18 @@ def test_a2c_smoke(tmp_path) -> None:  # noqa: ANN001
     pytest.importorskip("stable_baselines3")
     from baselines.chapter_a2c import main
 
-    rec = main(["--seed", "1", "--timesteps", "256", "--n-envs", "4", "--eval-freq", "128",
-                "--eval-episodes", "4", "--out", str(tmp_path), "--quiet"])
-    lines = (tmp_path / "chapter_a2c.jsonl").read_text().splitlines()
+    argv = ["--seed", "1", "--timesteps", "300", "--n-envs", "4", "--eval-freq", "128",
+            "--eval-episodes", "4", "--out", str(tmp_path), "--quiet"]
+    rec = main(argv)
+    lines = (tmp_path / "results.jsonl").read_text().splitlines()
     assert len(lines) == 1
     saved = json.loads(lines[0])
-    assert saved["scenario"] == "Chapter2L" and saved["model"] == "a2c" and saved["seed"] == 1
-    assert saved["env_steps"] >= 256 and np.isfinite(saved["best_cost"]) and saved["benchmark_cost"] > 0
-    assert rec["savings"] == pytest.approx((rec["benchmark_cost"] - rec["best_cost"]) / rec["benchmark_cost"])
+    assert saved == rec and saved["scenario"] == "Chapter2L" and saved["model"] == "a2c" and saved["seed"] == 1
+    r = rec["result"]
+    assert r["env_steps"] == 288 and rec["config"]["timesteps"] == 288  # rounded down to whole rollouts of 32
+    assert np.isfinite(r["best_cost"]) and r["benchmark_cost"] > 0
+    assert r["savings"] == pytest.approx((r["benchmark_cost"] - r["best_cost"]) / r["benchmark_cost"])
+    assert (tmp_path / "a2c" / "Chapter2L" / "seed1" / "best.zip").exists()
+    assert main(argv) == rec and len((tmp_path / "results.jsonl").read_text().splitlines()) == 1  # skipped
+    with pytest.raises(SystemExit):
+        main([*argv[:2], "--timesteps", "0", *argv[4:]])
