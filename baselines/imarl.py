@@ -689,3 +689,5 @@ def evaluate_cli(path: str, argv: Sequence[str]) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(train_cli("imarl", sys.argv[1:]))
+
+run_trial = run_imarl  # the grid runner calls every trainer module's run_trial(args)
