@@ -99,14 +99,18 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         ap.error(f"the budget is less than one rollout ({args.n_envs} envs x {args.n_steps} steps = {rollout} steps)")
     ident = TrialIdentity(SCENARIO, "a2c", args.seed, result_config(vars(args), drop=("episodes",)))
     store = Path(args.results) if args.results else Path(args.out) / "results.jsonl"
-    rec = run_and_record(ident, store, lambda: _train(args, ident, cp),
-                         out=(lambda m: None) if args.quiet else None)
+    rec = run_and_record(ident, store, lambda: _train(args, ident, cp), out=(lambda m: None) if args.quiet else None,
+                         run_dir=_run_dir(args))
     assert rec is not None
     return rec
 
 
+def _run_dir(args: argparse.Namespace) -> Path:
+    return Path(args.out) / "a2c" / SCENARIO / f"seed{args.seed}"
+
+
 def _train(args: argparse.Namespace, ident: TrialIdentity, cp: ChapterParams) -> dict[str, Any]:
-    run_dir = open_run_dir(Path(args.out) / "a2c" / SCENARIO / f"seed{args.seed}", ident, args.resume)
+    run_dir = open_run_dir(_run_dir(args), ident, args.resume)
     done = finished_result(run_dir, ident)
     if done is not None:
         return done

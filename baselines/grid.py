@@ -1,91 +1,248 @@
-"""``meio grid``: run scenarios x models x seeds, resumably, and summarise the results file.
+"""``meio grid``: run scenarios x models x seeds on Ray, summarise the records, publish chosen ones.
 
-Each trial calls the model's ``train_cli`` with ``<scenario> --seed S --results FILE`` plus the
-options given after ``--``. Trials whose (scenario, model, seed) already has a record in the results
-file are skipped, so a killed grid run picks up where it stopped. ``--summary`` prints the best and
-mean savings per model and scenario (the report's two heatmaps as a table) and writes them as CSV.
+    meio grid run --scenarios A1 B1 --models sarl imarl --seeds 0 1 2 --preset quick
+    meio grid run --scenarios A1 --models marl --seeds 0 --set episodes=2000 num_envs=64
+    meio grid run ... --address auto        # join a running Ray cluster (``ray start --head`` first)
+    meio grid status  --results runs/grid/results.jsonl
+    meio grid summary --results runs/grid/results.jsonl [--csv summary.csv]
+    meio grid publish --results runs/grid/results.jsonl --models imarl --preset quick
 
-    meio grid --scenarios A1 B1 --models sarl imarl --seeds 0 1 2 -- --episodes 2000
-    meio grid --summary
+Trials go to ``--out`` (default ``runs/grid``): run folders ``<out>/<model>/<scenario>/<trial id>``
+and the results store ``<out>/results.jsonl``. The published results in
+``benchmarks/results/results.jsonl`` change only through ``meio grid publish``.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
-import importlib
 import io
+import json
+import sys
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
-from baselines.common.results import atomic_write_text, read_results
+from baselines.common.files import atomic_write_text
+from baselines.common.records import RecordError, ResultsStore, read_records
+from baselines.grid_runner import GRID_MODELS, TrialSpec, run_trials
+from baselines.presets import PRESETS, preset_options
 
-__all__ = ["grid_cli", "summarise"]
+__all__ = ["PUBLISHED", "grid_cli", "parse_sets", "summarise"]
 
-DEFAULT_RESULTS = "benchmarks/results/results.jsonl"
+PUBLISHED = Path(__file__).resolve().parents[1] / "benchmarks" / "results" / "results.jsonl"
 
 
-def summarise(records: list[dict]) -> list[dict[str, object]]:
-    """Best trial savings (effectiveness) and mean over trials (reliability) per scenario and model."""
-    groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
+def parse_sets(items: Iterable[str]) -> dict[str, Any]:
+    """``["episodes=2000", "hidden=[32,32]", "order=greedy"]`` -> options (values read as JSON, else text)."""
+    out: dict[str, Any] = {}
+    for it in items:
+        key, sep, raw = it.partition("=")
+        key = key.strip().replace("-", "_")
+        if not sep or not key.isidentifier():
+            raise ValueError(f"--set takes KEY=VALUE with a trainer option as KEY, got {it!r}")
+        try:
+            out[key] = json.loads(raw)
+        except ValueError:
+            out[key] = raw
+    return out
+
+
+def summarise(records: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Best trial savings (effectiveness) and mean over trials (reliability) per experiment.
+
+    An experiment is one scenario, model and setting (``experiment_id``: the identity without the
+    seed), so trials at different budgets are never mixed.
+    """
+    groups: dict[tuple[str, str, str], list[Mapping[str, Any]]] = defaultdict(list)
     for r in records:
-        groups[(str(r["scenario"]), str(r["model"]))].append(r)
+        if r["status"] == "finished":
+            groups[(r["scenario"], r["model"], r["experiment_id"])].append(r)
     rows = []
-    for (sid, model), rs in sorted(groups.items()):
-        sav = [float(r["savings"]) for r in rs]
-        rows.append(dict(scenario=sid, model=model, trials=len(rs), best_savings=max(sav),
-                         mean_savings=sum(sav) / len(sav),
-                         best_cost=min(float(r["best_cost"]) for r in rs),
-                         heuristic_cost=float(rs[0]["heuristic_cost"])))
+    for (sid, model, exp), rs in sorted(groups.items()):
+        sav = [float(r["result"]["savings"]) for r in rs]
+        cfg = rs[0]["config"]
+        budget = cfg.get("episodes") or cfg.get("timesteps")
+        rows.append({
+            "scenario": sid, "model": model, "experiment_id": exp, "preset": rs[0].get("preset"),
+            "episodes": budget, "episodes_per_iteration": cfg.get("episodes_per_iteration"), "trials": len(rs),
+            "seeds": " ".join(str(r["seed"]) for r in sorted(rs, key=lambda r: r["seed"])),
+            "best_savings": max(sav), "mean_savings": sum(sav) / len(sav),
+            "best_cost": min(float(r["result"]["best_cost"]) for r in rs),
+            "heuristic_cost": float(rs[0]["result"]["heuristic_cost"]),
+            "core_hours": sum(float(r["provenance"]["wall_time_s"]) for r in rs) / 3600.0,
+        })
     return rows
 
 
-def grid_cli(argv: Sequence[str]) -> int:
-    """Parse arguments and run the grid or print the summary."""
-    argv = list(argv)
-    extra: list[str] = []
-    if "--" in argv:
-        i = argv.index("--")
-        argv, extra = argv[:i], argv[i + 1 :]
-    ap = argparse.ArgumentParser(prog="meio grid", description=__doc__.splitlines()[0])
-    ap.add_argument("--scenarios", nargs="+", default=["A1"])
-    ap.add_argument("--models", nargs="+", default=["sarl"])
-    ap.add_argument("--seeds", nargs="+", type=int, default=list(range(10)))
-    ap.add_argument("--results", default=DEFAULT_RESULTS)
-    ap.add_argument("--summary", action="store_true", help="only summarise the results file")
-    ap.add_argument("--summary-csv", default="benchmarks/results/grid_summary.csv")
-    args = ap.parse_args(argv)
-    from baselines.cli import TRAINERS
+def _print_summary(rows: list[dict[str, Any]]) -> None:
+    print(f"{'scenario':8} {'model':12} {'preset':7} {'budget':>8} {'trials':>6} {'best sav.':>10} "
+          f"{'mean sav.':>10} {'best cost':>10} {'DA cost':>10} {'core-h':>7}  experiment")
+    for r in rows:
+        print(f"{r['scenario']:8} {r['model']:12} {str(r['preset'] or '-'):7} {str(r['episodes']):>8} "
+              f"{r['trials']:>6} {r['best_savings']:>10.2%} {r['mean_savings']:>10.2%} {r['best_cost']:>10.1f} "
+              f"{r['heuristic_cost']:>10.1f} {r['core_hours']:>7.3f}  {r['experiment_id']}")
+
+
+def _specs(args: argparse.Namespace) -> list[TrialSpec]:
     from meio_envs.scenarios import parse_scenario_id
 
-    if not args.summary:
-        for m in args.models:
-            if m not in TRAINERS:
-                ap.error(f"unknown model {m!r}; choose from {sorted(TRAINERS)}")
-        for s in args.scenarios:
-            parse_scenario_id(s)
-        done = {(str(r["scenario"]), str(r["model"]), int(r["seed"])) for r in read_results(args.results)}
-        for sid in (s.upper() for s in args.scenarios):
-            for model in args.models:
-                for seed in args.seeds:
-                    if (sid, model, seed) in done:
-                        print(f"skip {sid} {model} seed {seed}: already in {args.results}")
-                        continue
-                    print(f"run  {sid} {model} seed {seed}", flush=True)
-                    mod = importlib.import_module(TRAINERS[model])
-                    mod.train_cli(model, [sid, "--seed", str(seed), "--results", args.results, *extra])
-    rows = summarise(read_results(args.results))
-    if not rows:
-        print(f"no results in {args.results}")
+    sets = parse_sets(args.set or [])
+    specs = []
+    for sc in args.scenarios:
+        s, lvl = parse_scenario_id(sc)
+        for model in args.models:
+            opts: dict[str, Any] = {}
+            if args.preset:
+                opts.update(preset_options(args.preset, model.replace("imarl-random", "imarl"), f"{s}{lvl}"))
+            opts.update(sets)
+            for seed in args.seeds:
+                specs.append(TrialSpec(model, f"{s}{lvl}", int(seed), opts, args.out,
+                                       args.preset if not sets else f"{args.preset or 'custom'}+set"))
+    return specs
+
+
+def _run(args: argparse.Namespace) -> int:
+    for m in args.models:
+        if m not in GRID_MODELS:
+            print(f"meio grid: unknown model {m!r}; the grid runs {sorted(GRID_MODELS)}", file=sys.stderr)
+            return 2
+    if args.workers is not None and args.workers < 1:
+        print(f"meio grid: --workers must be >= 1, got {args.workers}", file=sys.stderr)
+        return 2
+    try:
+        specs = _specs(args)
+        for s in specs:
+            s.args()  # validate every trial's options before anything runs
+    except (ValueError, TypeError) as e:
+        print(f"meio grid: {e}", file=sys.stderr)
+        return 2
+    use_ray = not args.no_ray
+    if use_ray:
+        try:
+            import ray  # noqa: F401
+        except ImportError:
+            if args.address:
+                print("meio grid: --address needs Ray: pip install 'meio-envs[distributed]'", file=sys.stderr)
+                return 2
+            print("meio grid: Ray is not installed (pip install 'meio-envs[distributed]'); running the trials "
+                  "one after another in this process (one local worker)", file=sys.stderr)
+            use_ray = False
+    if not use_ray:
+        print("meio grid: no Ray: one local worker, trials run one after another")
+    store = ResultsStore(Path(args.results) if args.results else Path(args.out) / "results.jsonl")
+    if args.dry_run:
+        for s in specs:
+            print(f"{s.identity().trial_id}  {s.model} {s.scenario} seed {s.seed}  {dict(s.options)}")
         return 0
-    print(f"{'scenario':8} {'model':9} {'trials':>6} {'best savings':>13} {'mean savings':>13} {'best cost':>10} {'DA cost':>10}")
-    for r in rows:
-        print(f"{r['scenario']:8} {r['model']:9} {r['trials']:>6} {r['best_savings']:>13.2%} "
-              f"{r['mean_savings']:>13.2%} {r['best_cost']:>10.1f} {r['heuristic_cost']:>10.1f}")
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=list(rows[0]))
-    w.writeheader()
-    w.writerows(rows)
-    atomic_write_text(Path(args.summary_csv), buf.getvalue())
+    counts = run_trials(specs, store, workers=args.workers, use_ray=use_ray, address=args.address,
+                        gpus_per_trial=args.gpus_per_trial, live=not args.no_live)
+    print(f"grid: {counts['done']} done, {counts['failed']} failed, {counts['skipped']} skipped; records in "
+          f"{store.path}, run folders under {args.out}")
+    return 1 if counts["failed"] else 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    recs = read_records(args.results)
+    fin = {r["trial_id"] for r in recs if r["status"] == "finished"}
+    failed = {r["trial_id"]: r for r in recs if r["status"] == "failed" and r["trial_id"] not in fin}
+    print(f"{args.results}: {len(recs)} records, {len(fin)} finished trials, {len(failed)} failed and not rerun")
+    for tid, r in failed.items():
+        print(f"  failed {tid}: {r['error']['type']}: {r['error']['message'][:160]}")
     return 0
+
+
+def _summary(args: argparse.Namespace) -> int:
+    rows = summarise(r for p in args.results for r in read_records(p))
+    if not rows:
+        print(f"no finished trials in {', '.join(args.results)}")
+        return 0
+    _print_summary(rows)
+    if args.csv:
+        buf = io.StringIO()
+        w = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
+        w.writeheader()
+        w.writerows(rows)
+        atomic_write_text(args.csv, buf.getvalue())
+        print(f"wrote {args.csv}")
+    return 0
+
+
+def publish(records: Iterable[Mapping[str, Any]], to: str | Path, *, allow_dirty: bool = False) -> tuple[int, int]:
+    """Copy finished records into ``to`` (validated, deduplicated); returns (added, already there)."""
+    store = ResultsStore(to)
+    added = dup = 0
+    for r in records:
+        if r["status"] != "finished":
+            continue
+        if str(r.get("preset") or "").startswith("smoke"):
+            raise RecordError(f"{r['trial_id']} ran the smoke budget: smoke records only check the pipeline")
+        if r["provenance"].get("git_dirty") and not allow_dirty:
+            raise RecordError(f"{r['trial_id']} ran from a git tree with uncommitted changes (commit "
+                              f"{r['provenance'].get('git_commit')}): its code cannot be recovered; "
+                              "pass --allow-dirty to publish it anyway")
+        if store.append(r):
+            added += 1
+        else:
+            dup += 1
+    return added, dup
+
+
+def _publish(args: argparse.Namespace) -> int:
+    recs = [r for p in args.results for r in read_records(p)]
+    pick = [r for r in recs
+            if (not args.scenarios or r["scenario"] in {s.upper() for s in args.scenarios})
+            and (not args.models or r["model"] in args.models)
+            and (not args.preset or r.get("preset") == args.preset)
+            and (not args.trial_ids or r["trial_id"] in args.trial_ids)]
+    try:
+        added, dup = publish(pick, args.to, allow_dirty=args.allow_dirty)
+    except RecordError as e:
+        print(f"meio grid publish: {e}", file=sys.stderr)
+        return 2
+    print(f"published {added} new records into {args.to} ({dup} were there already)")
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="meio grid", description=__doc__.split("\n\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter,
+                                 epilog=__doc__.split("\n\n", 1)[1])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    r = sub.add_parser("run", help="run the trials that are not finished yet",
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    r.add_argument("--scenarios", nargs="+", default=["A1"], help="grid ids, e.g. A1 B4 D1")
+    r.add_argument("--models", nargs="+", default=["sarl"], help=f"of {sorted(GRID_MODELS)}")
+    r.add_argument("--seeds", nargs="+", type=int, default=list(range(10)), help="trial seeds")
+    r.add_argument("--preset", choices=PRESETS, default=None,
+                   help="budget preset (report = the report's Table B.3, quick = 1/10 of it, smoke = tiny)")
+    r.add_argument("--set", nargs="+", metavar="KEY=VALUE", help="trainer options, e.g. episodes=2000 num_envs=64")
+    r.add_argument("--out", default="runs/grid", help="run folders and the default results store")
+    r.add_argument("--results", default=None, help="results store (default OUT/results.jsonl)")
+    r.add_argument("--workers", type=int, default=None, help="trials at a time (default: one per CPU)")
+    r.add_argument("--address", default=None, help="Ray cluster to join ('auto' or host:port); default: local")
+    r.add_argument("--gpus-per-trial", type=float, default=None, help="GPU fraction per trial (default: GPUs / workers)")
+    r.add_argument("--no-ray", action="store_true", help="run in this process, one trial after another")
+    r.add_argument("--no-live", action="store_true", help="no live progress view (log lines only)")
+    r.add_argument("--dry-run", action="store_true", help="list the trials and their ids, run nothing")
+    st = sub.add_parser("status", help="finished and failed trials of a results store")
+    st.add_argument("--results", default="runs/grid/results.jsonl")
+    sm = sub.add_parser("summary", help="best and mean savings per experiment")
+    sm.add_argument("--results", nargs="+", default=[str(PUBLISHED)])
+    sm.add_argument("--csv", default=None, help="also write the table as CSV here")
+    pb = sub.add_parser("publish", help="copy chosen finished records into the published results")
+    pb.add_argument("--results", nargs="+", required=True, help="stores to publish from")
+    pb.add_argument("--to", default=str(PUBLISHED))
+    pb.add_argument("--scenarios", nargs="+")
+    pb.add_argument("--models", nargs="+")
+    pb.add_argument("--preset", choices=PRESETS)
+    pb.add_argument("--trial-ids", nargs="+")
+    pb.add_argument("--allow-dirty", action="store_true", help="publish records run from an uncommitted tree")
+    return ap
+
+
+def grid_cli(argv: Sequence[str]) -> int:
+    """Parse arguments and run a ``meio grid`` subcommand."""
+    args = _parser().parse_args(list(argv))
+    return {"run": _run, "status": _status, "summary": _summary, "publish": _publish}[args.cmd](args)

@@ -387,7 +387,7 @@ def train(args: Args) -> dict[str, Any] | None:
 
     A trial already finished in the store is skipped (its record is returned and nothing runs).
     """
-    return run_and_record(args.identity(), args.store, lambda: run_trial(args))
+    return run_and_record(args.identity(), args.store, lambda: run_trial(args), run_dir=args.run_dir)
 
 
 def make_args(model: str, scenario: str, seed: int, **options: Any) -> Args:

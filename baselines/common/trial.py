@@ -22,10 +22,13 @@ import os
 import shutil
 import sys
 import traceback
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager, nullcontext
 from dataclasses import asdict, is_dataclass
 from pathlib import Path
 from typing import Any
+
+from filelock import FileLock, Timeout
 
 from baselines.common.files import atomic_write_text
 from baselines.common.records import (
@@ -48,6 +51,7 @@ __all__ = [
     "result_config",
     "run_and_record",
     "summary_line",
+    "trial_lock",
 ]
 
 # options that decide where or how a trial runs but not what it computes (exact resume makes
@@ -56,6 +60,7 @@ NOT_RESULT_FIELDS = frozenset({
     "device", "threads", "out", "run_name", "results", "resume", "progress", "tensorboard", "stop_after",
     "stop_after_chunks", "checkpoint_every", "quiet", "preset",
 })
+IDENTITY_FIELDS = frozenset({"scenario", "model", "seed"})  # identity fields of their own, not settings
 CONFIG_FILE, RESULT_FILE = "config.json", "result.json"
 STATE_FILES = ("checkpoint.pt", "best.pt", "curve.csv", "summary.json", "iterations.csv", CONFIG_FILE, RESULT_FILE)
 STATE_DIRS = ("tb", "model")
@@ -68,7 +73,7 @@ class ConfigMismatch(RuntimeError):
 def result_config(args: Any, drop: Iterable[str] = ()) -> dict[str, Any]:
     """The result-changing settings of a trainer's options (a dataclass or a mapping)."""
     d = asdict(args) if is_dataclass(args) else dict(args)
-    skip = NOT_RESULT_FIELDS | set(drop)
+    skip = NOT_RESULT_FIELDS | IDENTITY_FIELDS | set(drop)
     return canonical({k: v for k, v in d.items() if k not in skip})
 
 
@@ -164,13 +169,33 @@ def failed_record(identity: TrialIdentity, exc: BaseException | str, started_at:
                        preset=preset, error=err)
 
 
+@contextmanager
+def trial_lock(run_dir: str | os.PathLike[str]) -> Iterator[None]:
+    """Hold ``<run_dir>.lock`` while a trial trains: two processes never train one trial at once.
+
+    The lock is an OS file lock, released by the kernel when its process dies, so a killed run never
+    leaves a stale lock behind.
+    """
+    d = Path(run_dir)
+    d.parent.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(d) + ".lock", timeout=0)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise RuntimeError(f"{d} is being trained by another process right now (lock {lock.lock_file})") from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
 def run_and_record(identity: TrialIdentity, store_path: str | os.PathLike[str] | None,
-                   train: Callable[[], dict[str, Any] | None], out: Callable[[str], None] | None = None
-                   ) -> dict[str, Any] | None:
+                   train: Callable[[], dict[str, Any] | None], out: Callable[[str], None] | None = None,
+                   run_dir: str | os.PathLike[str] | None = None) -> dict[str, Any] | None:
     """Skip a trial already finished in the store, else train it and append its record.
 
-    ``train()`` returns the finished record (or None when it stopped early). Every step says where
-    it read or wrote on ``out`` (stderr by default).
+    ``train()`` returns the finished record (or None when it stopped early); it runs holding the
+    lock of ``run_dir`` when given. Every step says where it read or wrote on ``out`` (stderr by default).
     """
     say = out or (lambda s: print(s, file=sys.stderr, flush=True))
     store = ResultsStore(store_path) if store_path else None
@@ -180,7 +205,8 @@ def run_and_record(identity: TrialIdentity, store_path: str | os.PathLike[str] |
             say(f"skip: trial {identity.trial_id} is already recorded in {store.path} (a changed setting "
                 "is a new trial; to repeat it use another seed or another results file)")
             return done
-    rec = train()
+    with trial_lock(run_dir) if run_dir is not None else nullcontext():
+        rec = train()
     if rec is None:
         return None
     say(f"run folder: {rec['result'].get('run_dir')}")

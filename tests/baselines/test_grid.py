@@ -1,44 +1,125 @@
-"""The grid runner's resumability and summary (with a fake trainer, so it is fast)."""
+"""The grid runner: presets, summaries, publishing, and trials on a local Ray with 2 workers."""
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
 import sys
-import types
+import textwrap
+import time
+from pathlib import Path
 
-from baselines import cli, grid
-from baselines.common.results import append_result, read_results
+import pytest
 
+from baselines import grid
+from baselines.common.records import ResultsStore, read_records
+from baselines.grid_runner import TrialSpec, run_trials
+from baselines.presets import preset_options, report_episodes
 
-def test_grid_skips_done_trials_and_summarises(tmp_path, monkeypatch, capsys):
-    calls = []
-    fake = types.ModuleType("fake_trainer")
-
-    def train_cli(model, argv):
-        sid, seed, path = argv[0], int(argv[2]), argv[4]
-        calls.append((sid, seed))
-        append_result(path, dict(scenario=sid, model=model, seed=seed, best_cost=90.0 + seed,
-                                 heuristic_cost=100.0, savings=(100.0 - 90.0 - seed) / 100.0,
-                                 wall_time_s=1.0, env_steps=1, episodes=1, device="cpu"))
-        return 0
-
-    fake.train_cli = train_cli
-    monkeypatch.setitem(sys.modules, "fake_trainer", fake)
-    monkeypatch.setitem(cli.TRAINERS, "fake", "fake_trainer")
-    res = tmp_path / "r.jsonl"
-    args = ["--scenarios", "A1", "--models", "fake", "--seeds", "0", "1", "--results", str(res),
-            "--summary-csv", str(tmp_path / "s.csv")]
-    grid.grid_cli(args)
-    grid.grid_cli(args + ["--seeds", "0", "1", "2"])  # resumes: only seed 2 is new
-    assert calls == [("A1", 0), ("A1", 1), ("A1", 2)]
-    assert len(read_results(res)) == 3
-    (row,) = grid.summarise(read_results(res))
-    assert row["trials"] == 3 and abs(row["best_savings"] - 0.10) < 1e-12
-    assert abs(row["mean_savings"] - 0.09) < 1e-12
-    assert (tmp_path / "s.csv").read_text().startswith("scenario,model")
+ROOT = Path(__file__).resolve().parents[2]
+FAKE = "tests.baselines.grid_fake"
 
 
-def test_append_result_requires_fields(tmp_path):
-    import pytest
+def _specs(out: Path, seeds, **opts) -> list[TrialSpec]:
+    return [TrialSpec("fake", "A1", s, opts, str(out), "smoke", module=FAKE) for s in seeds]
 
-    with pytest.raises(ValueError, match="lacks fields"):
-        append_result(tmp_path / "x.jsonl", {"scenario": "A1"})
+
+def test_presets_follow_table_b3() -> None:
+    assert report_episodes("sarl", "A1") == 25_000 and report_episodes("sarl-gnn", "B4") == 200_000
+    assert report_episodes("sarl", "D1") == 300_000 and report_episodes("marl", "C3") == 20_000
+    assert preset_options("quick", "sarl", "B3") == {"episodes": 15_000}
+    imarl = preset_options("report", "imarl", "B1")  # 9 stock points, 2 iterations each
+    assert imarl == {"episodes_per_iteration": 25_000, "max_agent_iterations": 18, "episodes": 450_000}
+    with pytest.raises(ValueError, match="unknown budget preset"):
+        preset_options("huge", "sarl", "A1")
+
+
+def test_parse_sets() -> None:
+    assert grid.parse_sets(["episodes=2000", "hidden=[32,32]", "order=greedy", "anneal-lr=true"]) == {
+        "episodes": 2000, "hidden": [32, 32], "order": "greedy", "anneal_lr": True}
+    with pytest.raises(ValueError, match="KEY=VALUE"):
+        grid.parse_sets(["episodes"])
+
+
+def test_in_process_grid_skips_finished_and_records_failures(tmp_path: Path) -> None:
+    store = ResultsStore(tmp_path / "r.jsonl")
+    c = run_trials(_specs(tmp_path, [0, 1, 13]), store, use_ray=False, live=False, say=lambda s: None)
+    assert c == {"done": 2, "failed": 1, "skipped": 0}
+    c = run_trials(_specs(tmp_path, [0, 1, 2, 13]), store, use_ray=False, live=False, say=lambda s: None)
+    assert c == {"done": 1, "failed": 1, "skipped": 2}  # the failed trial is tried again
+    recs = read_records(store.path)
+    failed = [r for r in recs if r["status"] == "failed"]
+    assert len(failed) == 2 and "fails on purpose" in failed[0]["error"]["message"]
+    assert sorted(r["seed"] for r in recs if r["status"] == "finished") == [0, 1, 2]
+    rows = grid.summarise(recs)
+    assert len(rows) == 1 and rows[0]["trials"] == 3 and rows[0]["best_savings"] == pytest.approx(0.02)
+    assert rows[0]["mean_savings"] == pytest.approx(0.01)
+    # another setting is another experiment, in its own folder
+    run_trials(_specs(tmp_path, [0], episodes=20), store, use_ray=False, live=False, say=lambda s: None)
+    assert len(grid.summarise(read_records(store.path))) == 2
+
+
+def test_publish_validates_and_deduplicates(tmp_path: Path) -> None:
+    src = ResultsStore(tmp_path / "r.jsonl")
+    run_trials([TrialSpec("fake", "A1", s, {}, str(tmp_path), "quick", module=FAKE) for s in (0, 1)], src,
+               use_ray=False, live=False, say=lambda s: None)
+    recs = src.records()
+    clean = [dict(r, provenance=dict(r["provenance"], git_dirty=False)) for r in recs]
+    dest = tmp_path / "published.jsonl"
+    assert grid.publish(clean, dest) == (2, 0)
+    assert grid.publish(clean, dest) == (0, 2)
+    dirty = [dict(r, provenance=dict(r["provenance"], git_dirty=True)) for r in recs]
+    with pytest.raises(Exception, match="uncommitted"):
+        grid.publish(dirty, tmp_path / "other.jsonl")
+    with pytest.raises(Exception, match="smoke"):
+        grid.publish([dict(clean[0], preset="smoke")], tmp_path / "other.jsonl")
+
+
+@pytest.fixture
+def ray_env(monkeypatch):
+    pytest.importorskip("ray")
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))  # Ray workers import the fake trainer from tests/
+    monkeypatch.setenv("RAY_AUTH_MODE", "disabled")
+    monkeypatch.setenv("RAY_USAGE_STATS_ENABLED", "0")
+
+
+def test_local_ray_two_workers_all_land_once_failure_recorded(tmp_path: Path, ray_env) -> None:
+    store = ResultsStore(tmp_path / "r.jsonl")
+    c = run_trials(_specs(tmp_path, [0, 1, 2, 13, 4], sleep=0.2), store, workers=2, live=False, say=lambda s: None)
+    assert c == {"done": 4, "failed": 1, "skipped": 0}
+    recs = read_records(store.path)
+    assert sorted(r["seed"] for r in recs if r["status"] == "finished") == [0, 1, 2, 4]
+    (failed,) = [r for r in recs if r["status"] == "failed"]
+    assert failed["seed"] == 13 and failed["error"]["type"] == "RuntimeError"
+    assert len({r["provenance"]["host"] for r in recs}) == 1
+
+
+DRIVER = textwrap.dedent("""
+    import sys
+    from baselines.common.records import ResultsStore
+    from baselines.grid_runner import TrialSpec, run_trials
+    out = sys.argv[1]
+    specs = [TrialSpec("fake", "A1", s, {"sleep": 1.5}, out, "smoke", module="tests.baselines.grid_fake")
+             for s in range(6)]
+    run_trials(specs, ResultsStore(out + "/r.jsonl"), workers=2, live=False)
+""")
+
+
+def test_sigkill_of_the_driver_then_rerun_completes_without_duplicates(tmp_path: Path, ray_env) -> None:
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    cmd = [sys.executable, "-c", DRIVER, str(tmp_path)]
+    p = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                         start_new_session=True)
+    store = tmp_path / "r.jsonl"
+    t0 = time.time()
+    while time.time() - t0 < 120 and p.poll() is None and len(read_records(store)) < 2:
+        time.sleep(0.1)
+    os.kill(p.pid, signal.SIGKILL)  # the driver only: Ray's own processes notice and end its tasks
+    p.wait()
+    first = len(read_records(store))
+    assert 2 <= first < 6, "the grid ended before it was killed"
+    done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    recs = read_records(store)
+    assert sorted(r["seed"] for r in recs) == list(range(6)) and all(r["status"] == "finished" for r in recs)

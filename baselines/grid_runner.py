@@ -1,0 +1,200 @@
+"""Run a list of trials: each as a Ray task (one CPU each by default), or one after another without Ray.
+
+The driver (this process) is the only writer of the results store: a task trains in its run
+folder and returns the record; the driver appends it, so a cluster needs no shared lock on the
+store, only a shared ``--out`` folder for resume across machines. A task that raises becomes a
+``status: failed`` record with the error, and the others go on. Trials already finished in the
+store are skipped before anything is scheduled; a killed driver, rerun, schedules what is left, and
+every interrupted trial resumes from its run folder's checkpoint.
+
+Ray core tasks (not Ray Tune) are used: a trial here is a fixed configuration with its own exact
+checkpoint/resume and its own record, so Tune's search, schedulers and trial bookkeeping would be a
+second, competing record of the same thing; a task per trial with ``ray.wait`` is all that is needed.
+"""
+
+from __future__ import annotations
+
+import importlib
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from baselines.common.records import ResultsStore, TrialIdentity, utc_now
+from baselines.common.trial import failed_record, trial_lock
+
+__all__ = ["GRID_MODELS", "TrialSpec", "execute_trial", "run_trials"]
+
+# model -> module with make_args(model, scenario, seed, **options) and run_trial(args)
+GRID_MODELS: dict[str, str] = {
+    "sarl": "baselines.sarl",
+    "sarl-gnn": "baselines.sarl",
+    "marl": "baselines.mappo",
+    "marl-gnn": "baselines.mappo",
+    "imarl": "baselines.imarl",
+    "imarl-random": "baselines.imarl",
+}
+
+
+@dataclass(frozen=True)
+class TrialSpec:
+    """One trial of a grid: model, scenario, seed, trainer options and the grid's output folder."""
+
+    model: str
+    scenario: str
+    seed: int
+    options: Mapping[str, Any] = field(default_factory=dict)
+    out: str = "runs/grid"
+    preset: str | None = None
+    module: str | None = None
+    """Trainer module (default: :data:`GRID_MODELS`'s for the model): a new algorithm can run on the grid."""
+
+    @property
+    def trainer(self) -> Any:
+        """The trainer module: ``make_args(model, scenario, seed, **options)`` and ``run_trial(args)``."""
+        return importlib.import_module(self.module or GRID_MODELS[self.model])
+
+    def args(self) -> Any:
+        """The trainer's options object (validated by the trainer: bad options raise here)."""
+        mod = self.trainer
+        opts = dict(self.options)
+        opts.update(out=self.out, progress=False)
+        args = mod.make_args(self.model, self.scenario, self.seed, **opts)
+        ident = args.identity()
+        args.run_name = f"{ident.model}/{ident.scenario}/{ident.trial_id}"  # a changed setting never shares a folder
+        return args
+
+    def identity(self) -> TrialIdentity:
+        """The trial's identity (what the store is keyed on)."""
+        return self.args().identity()
+
+
+def _run_dir(args: Any) -> Path:
+    rd = args.run_dir
+    return Path(rd() if callable(rd) else rd)
+
+
+def execute_trial(spec: TrialSpec) -> dict[str, Any]:
+    """Train one trial in this process and return its record (finished or failed); never raises."""
+    started, t0 = utc_now(), time.time()
+    try:
+        args = spec.args()
+        ident = args.identity()
+    except Exception as e:  # noqa: BLE001 - bad options: recorded like any other failure
+        ident = TrialIdentity(spec.scenario, spec.model, spec.seed, {"invalid_options": dict(spec.options)})
+        return failed_record(ident, e, started, time.time() - t0, spec.preset)
+    try:
+        with trial_lock(_run_dir(args)):
+            rec = spec.trainer.run_trial(args)
+        if rec is None:
+            raise RuntimeError("the trainer stopped before the end of its budget")
+        rec = dict(rec)
+        rec["preset"] = spec.preset
+        return rec
+    except Exception as e:  # noqa: BLE001 - a failing trial must not stop the grid
+        return failed_record(ident, e, started, time.time() - t0, spec.preset, getattr(args, "device", "unknown"))
+
+
+@dataclass
+class _Counts:
+    total: int
+    done: int = 0
+    failed: int = 0
+    running: int = 0
+
+    @property
+    def queued(self) -> int:
+        return self.total - self.done - self.failed - self.running
+
+    def text(self) -> str:
+        return f"done {self.done}  running {self.running}  failed {self.failed}  queued {self.queued}"
+
+
+def _live(total: int, enabled: bool) -> tuple[Any, Any]:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    prog = Progress(TextColumn("[bold]grid"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
+                    TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(), disable=not enabled)
+    return prog, prog.add_task("", total=total)
+
+
+def run_trials(specs: Sequence[TrialSpec], store: ResultsStore, *, workers: int | None = None,
+               use_ray: bool = True, address: str | None = None, gpus_per_trial: float | None = None,
+               live: bool = True, say: Callable[[str], None] = print) -> dict[str, int]:
+    """Run every trial of ``specs`` not yet finished in ``store``; returns counts of done/failed/skipped."""
+    todo: list[tuple[TrialSpec, TrialIdentity]] = []
+    skipped = 0
+    finished = {r["trial_id"] for r in store.records("finished")}
+    for s in specs:
+        ident = s.identity()
+        if ident.trial_id in finished:
+            skipped += 1
+        else:
+            todo.append((s, ident))
+    say(f"{len(specs)} trials: {skipped} already finished in {store.path}, {len(todo)} to run")
+    if not todo:
+        return {"done": 0, "failed": 0, "skipped": skipped}
+    counts = _Counts(len(todo))
+    prog, task = _live(len(todo), live)
+
+    def land(rec: dict[str, Any], wall: float) -> None:
+        store.append(rec)
+        if rec["status"] == "finished":
+            counts.done += 1
+            say(f"done   {rec['trial_id']}  savings {100 * rec['result']['savings']:+.2f} %  ({wall:.0f} s)")
+        else:
+            counts.failed += 1
+            say(f"FAILED {rec['trial_id']}: {rec['error']['type']}: {rec['error']['message'][:200]}")
+        prog.update(task, advance=1, description=counts.text())
+
+    with prog:
+        prog.update(task, description=counts.text())
+        if use_ray:
+            _run_ray(todo, land, counts, prog, task, workers, address, gpus_per_trial, say)
+        else:
+            for spec, _ in todo:
+                counts.running = 1
+                prog.update(task, description=counts.text())
+                t0 = time.time()
+                rec = execute_trial(spec)
+                counts.running = 0
+                land(rec, time.time() - t0)
+    return {"done": counts.done, "failed": counts.failed, "skipped": skipped}
+
+
+def _run_ray(todo: list[tuple[TrialSpec, TrialIdentity]], land: Callable[[dict[str, Any], float], None],
+             counts: _Counts, prog: Any, task: Any, workers: int | None, address: str | None,
+             gpus_per_trial: float | None, say: Callable[[str], None]) -> None:
+    import ray
+
+    started_here = not ray.is_initialized()
+    if started_here:
+        ray.init(address=address, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    try:
+        res = ray.cluster_resources()
+        cpus, gpus = int(res.get("CPU", 1)), float(res.get("GPU", 0))
+        n = max(1, min(workers or cpus, cpus))
+        gpu = gpus_per_trial if gpus_per_trial is not None else (min(1.0, gpus / n) if gpus else 0.0)
+        say(f"ray: {cpus} CPUs, {gpus:g} GPUs; {n} trials at a time, 1 CPU and {gpu:g} GPU each")
+        remote = ray.remote(num_cpus=1, num_gpus=gpu, max_retries=0)(execute_trial)
+        queue = list(todo)
+        in_flight: dict[Any, tuple[TrialSpec, TrialIdentity, float]] = {}
+        while queue or in_flight:
+            while queue and len(in_flight) < n:
+                spec, ident = queue.pop(0)
+                in_flight[remote.remote(spec)] = (spec, ident, time.time())
+            counts.running = len(in_flight)
+            prog.update(task, description=counts.text())
+            ready, _ = ray.wait(list(in_flight), num_returns=1, timeout=1.0)
+            for ref in ready:
+                spec, ident, t0 = in_flight.pop(ref)
+                try:
+                    rec = ray.get(ref)
+                except Exception as e:  # noqa: BLE001 - a crashed worker (killed, out of memory)
+                    rec = failed_record(ident, e, utc_now(), time.time() - t0, spec.preset)
+                counts.running = len(in_flight)
+                land(rec, time.time() - t0)
+    finally:
+        if started_here:
+            ray.shutdown()

@@ -1,0 +1,99 @@
+"""The results store: concurrent writers, torn lines, identities, validation."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing as mp
+import warnings
+from pathlib import Path
+
+import pytest
+
+from baselines.common.records import (
+    SCHEMA,
+    RecordError,
+    ResultsStore,
+    TrialIdentity,
+    canonical,
+    make_record,
+    read_records,
+    validate_record,
+)
+
+
+def _record(seed: int, **config: object) -> dict:
+    ident = TrialIdentity("A1", "fake", seed, {"episodes": 10, **config})
+    res = {"best_cost": 90.0, "heuristic_cost": 100.0, "savings": 0.1, "eval_seed": 1, "episodes": 10,
+           "env_steps": 1280}
+    return make_record(ident, res, {"wall_time_s": 1.0})
+
+
+def _writer(path: str, worker: int, n: int) -> None:
+    store = ResultsStore(path)
+    for i in range(n):
+        store.append(_record(worker * 1000 + i))
+        store.append(_record(i))  # the same trials from every writer: must land once
+
+
+def test_concurrent_writers_lose_and_duplicate_nothing(tmp_path: Path) -> None:
+    path = str(tmp_path / "r.jsonl")
+    ctx = mp.get_context("spawn")
+    procs = [ctx.Process(target=_writer, args=(path, w, 100)) for w in range(1, 5)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(120)
+        assert p.exitcode == 0
+    ids = [r["trial_id"] for r in read_records(path)]
+    assert len(ids) == len(set(ids)) == 4 * 100 + 100  # 400 distinct + 100 shared, each once
+
+
+def test_torn_last_line_is_skipped_and_the_next_append_starts_a_new_line(tmp_path: Path) -> None:
+    p = tmp_path / "r.jsonl"
+    store = ResultsStore(p)
+    assert store.append(_record(0))
+    with p.open("a") as fh:
+        fh.write('{"schema": "meio-envs.trial/1", "trial_id": "cut')  # killed mid-write
+    with pytest.warns(UserWarning, match="torn last line"):
+        assert [r["seed"] for r in read_records(p)] == [0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert store.append(_record(1))
+    lines = p.read_text().splitlines()
+    assert len(lines) == 3 and json.loads(lines[2])["seed"] == 1
+    with pytest.raises(RecordError, match="line 2"):  # now it is in the middle: corruption, not a torn write
+        read_records(p)
+
+
+def test_identity_changes_with_every_setting_and_not_with_dict_order() -> None:
+    a = TrialIdentity("A1", "sarl", 0, {"episodes": 10, "hidden": (64, 64)})
+    assert a.trial_id == TrialIdentity("A1", "sarl", 0, {"hidden": [64, 64], "episodes": 10}).trial_id
+    assert a.trial_id != TrialIdentity("A1", "sarl", 0, {"episodes": 11, "hidden": (64, 64)}).trial_id
+    assert a.trial_id != TrialIdentity("A1", "sarl", 1, {"episodes": 10, "hidden": (64, 64)}).trial_id
+    assert a.trial_id != TrialIdentity("A1", "sarl", 0, {"episodes": 10, "hidden": (64, 64)}, version="9.9").trial_id
+    assert a.experiment_id == TrialIdentity("A1", "sarl", 7, {"episodes": 10, "hidden": (64, 64)}).experiment_id
+    assert a.trial_id.startswith("sarl-A1-s0-")
+
+
+def test_same_identity_is_skipped_changed_setting_is_a_new_trial(tmp_path: Path) -> None:
+    store = ResultsStore(tmp_path / "r.jsonl")
+    assert store.append(_record(0)) and not store.append(_record(0))
+    assert store.append(_record(0, lr=1e-3))
+    assert len(store.records()) == 2
+
+
+def test_validation_names_what_is_wrong() -> None:
+    rec = _record(0)
+    assert rec["schema"] == SCHEMA
+    validate_record(rec)
+    bad = dict(rec, result=dict(rec["result"], savings=float("nan")))
+    with pytest.raises(RecordError, match="savings"):
+        validate_record(bad)
+    with pytest.raises(RecordError, match="lacks fields"):
+        validate_record({"scenario": "A1"})
+    with pytest.raises(RecordError, match="schema"):
+        validate_record(dict(rec, schema="other/2"))
+    with pytest.raises(RecordError, match="seed"):
+        validate_record(dict(rec, seed=True))
+    with pytest.raises(TypeError, match="cannot put"):
+        canonical({"f": object()})
