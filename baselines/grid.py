@@ -63,6 +63,7 @@ def summarise(records: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     for (sid, model, exp), rs in sorted(groups.items()):
         sav = [float(r["result"]["savings"]) for r in rs]
         cfg = rs[0]["config"]
+        cfg = cfg.get("recorded_settings", cfg)  # migrated schema-0 records keep what they stated there
         budget = cfg.get("episodes") or cfg.get("timesteps")
         rows.append({
             "scenario": sid, "model": model, "experiment_id": exp, "preset": rs[0].get("preset"),

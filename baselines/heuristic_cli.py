@@ -3,7 +3,7 @@
 For each scenario it prints the DA local base-stock levels, the levels found by the simulation
 search started from DA, and for the serial structures (S, L) Clark-Scarf's exact optimum, each
 evaluated with the grid protocol (100 episodes x 75 periods, 25 warm-up, fixed evaluation seeds),
-and writes one CSV row per scenario and method under ``benchmarks/results/``.
+and writes one CSV row per scenario and method to ``--out`` (default ``runs/heuristics_<ids>.csv``).
 """
 
 from __future__ import annotations
@@ -83,13 +83,13 @@ def heuristic_cli(argv: Sequence[str]) -> int:
     ap.add_argument("--episodes", type=int, default=100, help="evaluation episodes (protocol: 100)")
     ap.add_argument("--search-episodes", type=int, default=200, help="episodes per candidate in the search")
     ap.add_argument("--out", default=None,
-                    help="CSV to write atomically (default benchmarks/results/heuristics_<ids|all>.csv)")
+                    help="CSV to write atomically (default runs/heuristics_<ids|all>.csv)")
     args = ap.parse_args(list(argv))
     sids = list(SCENARIO_IDS) if args.all else [s.upper() for s in (args.scenarios or ["A1"])]
     for s in sids:
         parse_scenario_id(s)
     if args.out is None:
-        args.out = f"benchmarks/results/heuristics_{'all' if args.all else '-'.join(sids)}.csv"
+        args.out = f"runs/heuristics_{'all' if args.all else '-'.join(sids)}.csv"
     from baselines.common.files import atomic_write_text
 
     all_rows: list[dict[str, object]] = []

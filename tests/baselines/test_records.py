@@ -97,3 +97,14 @@ def test_validation_names_what_is_wrong() -> None:
         validate_record(dict(rec, seed=True))
     with pytest.raises(TypeError, match="cannot put"):
         canonical({"f": object()})
+
+
+def test_published_results_follow_the_schema() -> None:
+    from baselines.grid import PUBLISHED
+
+    recs = read_records(PUBLISHED)
+    assert recs, "the published results are empty"
+    ids = [r["trial_id"] for r in recs]
+    assert len(ids) == len(set(ids))
+    assert not [r for r in recs if str(r.get("preset") or "").startswith("smoke")]
+    assert all(r["status"] == "finished" for r in recs)
