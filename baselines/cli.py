@@ -3,7 +3,7 @@
 ``meio heuristic B4`` / ``meio heuristic --all``  DA vs searched base-stock levels and costs
 ``meio train <model> <scenario> [options]``       train a baseline (``meio train sarl A1 --help``)
 ``meio evaluate <checkpoint>``                    evaluate a saved model with the grid protocol
-``meio grid [options]``                           scenarios x models x seeds, resumable
+``meio grid run|status|summary|publish``          scenarios x models x seeds on Ray, resumable; records
 
 Each model lives in its own module exposing ``train_cli(model, argv)``; this file only dispatches,
 so adding a model means adding one line to :data:`TRAINERS`.

@@ -2,8 +2,9 @@
 
 ``report`` is the report's Table B.3 (training episodes per model and scenario); ``quick`` is
 :data:`QUICK_FRACTION` of it for every model and scenario, so that the columns of a quick grid
-compare at equal relative effort; ``smoke`` is a tiny fixed budget that only checks that the
-pipeline runs (its results mean nothing). A preset only fills in options: it resolves to explicit
+compare at equal relative effort; ``smoke`` is a small fixed budget that only checks that the
+pipeline runs, including one in-training evaluation at 100 episodes (its results mean nothing, and
+``meio grid publish`` refuses them). A preset only fills in options: it resolves to explicit
 numbers, and those numbers (not the preset's name) are part of a trial's identity, so
 ``--preset quick`` and the same episodes typed by hand are the same trial.
 
@@ -73,8 +74,9 @@ def preset_options(preset: str, model: str, scenario: str) -> dict[str, Any]:
         raise ValueError(f"no budget presets for model {model!r}; models with presets: {list(MODELS)}")
     if preset == "smoke":
         if model == "imarl":
-            return {"episodes_per_iteration": 16, "max_agent_iterations": 2, "episodes": 32, "eval_episodes": 10}
-        return {"episodes": 16, "eval_episodes": 10}
+            return {"episodes_per_iteration": 56, "max_agent_iterations": 2, "episodes": 112, "eval_episodes": 10,
+                    "eval_every": 50}
+        return {"episodes": 104, "eval_episodes": 10}
     frac = 1.0 if preset == "report" else QUICK_FRACTION
     if model == "imarl":
         per_it = int(math.ceil(IMARL_EPISODES_PER_ITERATION * frac))
