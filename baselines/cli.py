@@ -46,9 +46,13 @@ def _evaluate(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(prog="meio evaluate", description="Evaluate a checkpoint with the grid protocol.")
     ap.add_argument("checkpoint")
     args, rest = ap.parse_known_args(argv)
-    from baselines.common.checkpoint import load_checkpoint
+    from baselines.common.checkpoint import CheckpointError, load_checkpoint
 
-    payload = load_checkpoint(args.checkpoint)
+    try:
+        payload = load_checkpoint(args.checkpoint)
+    except CheckpointError as e:
+        print(f"meio evaluate: {e}", file=sys.stderr)
+        return 2
     if payload is None:
         print(f"meio evaluate: no checkpoint at {args.checkpoint}", file=sys.stderr)
         return 2

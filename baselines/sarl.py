@@ -8,9 +8,10 @@ every chunk) -> :func:`train_cli` / :func:`evaluate_cli` (``meio train sarl A1``
 Run folder ``<out>/<model>/<scenario>/seed<seed>/``: ``checkpoint.pt`` (the full training state,
 resumed automatically unless ``--no-resume``), ``best.pt`` (the best evaluated model; give it to
 ``meio evaluate``), ``curve.csv`` and ``tb/`` (TensorBoard). Both ``.pt`` files are
-``torch.save``'d dicts with ``"model"`` (``"sarl"`` / ``"sarl-gnn"``), ``"scenario"`` and
-``"sb3_zip"`` (the bytes of ``PPO.save``), so ``PPO.load(io.BytesIO(payload["sb3_zip"]))`` gets the
-SB3 model back.
+checkpoints of :mod:`baselines.common.checkpoint` (tensors and plain data, loaded with
+``weights_only=True``) with ``"model"`` (``"sarl"`` / ``"sarl-gnn"``), ``"scenario"``, ``"config"``
+(the settings) and ``"sb3_zip"`` (the bytes of ``PPO.save``); :func:`load_model` rebuilds the SB3
+model from them without unpickling anything.
 
 Exact resume: checkpoints are taken only at rollout boundaries and hold the SB3 model with its
 Adam state, ``num_timesteps``, the last observation, the batched env's state (a deep copy of
@@ -55,7 +56,8 @@ from meio_envs.evaluation import EVAL_SEED, EvalResult, da_policy, evaluate
 from meio_envs.scenarios import parse_scenario_id
 
 __all__ = [
-    "MODELS", "Args", "evaluate_cli", "make_args", "make_model", "run_trial", "sb3_policy", "train", "train_cli",
+    "MODELS", "Args", "evaluate_cli", "load_model", "make_args", "make_model", "run_trial", "sb3_policy", "train",
+    "train_cli",
 ]
 
 MODELS = ("sarl", "sarl-gnn")
@@ -257,6 +259,7 @@ class _Trainer:
         m, core = self.model, self.venv.core
         return {
             "model": self.args.model, "kind": "train_state", "scenario": self.args.scenario,
+            "config": result_config(self.args),
             "seed": self.args.seed, "trial_id": self.args.identity().trial_id, "sb3_zip": _model_bytes(m),
             "num_timesteps": m.num_timesteps, "n_updates": m._n_updates, "episode_num": m._episode_num,
             "last_obs": np.array(m._last_obs), "last_episode_starts": np.array(m._last_episode_starts),
@@ -315,7 +318,7 @@ class _Trainer:
                 "model": self.args.model, "kind": "best", "scenario": self.args.scenario,
                 "seed": self.args.seed, "sb3_zip": _model_bytes(self.model), "best_cost": res.mean,
                 "heuristic_cost": self.heuristic, "episodes": ep, "env_steps": steps,
-                "eval_episodes": self.args.eval_episodes,
+                "eval_episodes": self.args.eval_episodes, "config": result_config(self.args),
             })
         self.curve.log(ep, steps, self.wall(), res.mean, self.tracker.best,
                        {"eval_se": res.se, "heuristic_cost": float(self.heuristic or math.nan)})
@@ -437,6 +440,22 @@ def train_cli(model: str, argv: Sequence[str]) -> int:
     return 0
 
 
+def load_model(payload: dict[str, Any], device: str = "cpu") -> PPO:
+    """The PPO model of a SARL checkpoint payload, rebuilt from its settings.
+
+    Only the parameters are read from the SB3 archive (``set_parameters``, tensors only): SB3's
+    ``PPO.load`` would also unpickle the archive's data section, which can run code.
+    """
+    cfg = dict(payload["config"])
+    for k in ("net_arch", "gat_hidden"):
+        cfg[k] = tuple(cfg[k])
+    args = Args(scenario=payload["scenario"], model=payload["model"], **cfg)
+    venv = MEIOSB3VecEnv(args.scenario, 1, episode_length=args.episode_length)
+    model = make_model(args, venv, device)
+    model.set_parameters(io.BytesIO(payload["sb3_zip"]), exact_match=True, device=device)
+    return model
+
+
 def evaluate_cli(path: str, argv: Sequence[str]) -> int:
     """``meio evaluate <best.pt|checkpoint.pt> [--episodes 100 --periods 75 --warmup 25 --seed S]``."""
     ap = argparse.ArgumentParser(prog="meio evaluate", description="Evaluate a SARL checkpoint.")
@@ -448,10 +467,10 @@ def evaluate_cli(path: str, argv: Sequence[str]) -> int:
     a = ap.parse_args(list(argv))
     torch.set_num_threads(1)
     payload = load_checkpoint(path)
-    if payload is None or "sb3_zip" not in payload:
+    if payload is None or "sb3_zip" not in payload or "config" not in payload:
         print(f"meio evaluate: {path} is not a SARL checkpoint", file=sys.stderr)
         return 2
-    model = PPO.load(io.BytesIO(payload["sb3_zip"]), device=resolve_device(a.device))
+    model = load_model(payload, resolve_device(a.device))
     kw = {"episodes": a.episodes, "periods": a.periods, "warmup": a.warmup, "seed": a.seed}
     scen = payload["scenario"]
     res = evaluate(sb3_policy(model), scen, **kw)
