@@ -1,12 +1,7 @@
 """The ``meio`` command: heuristics, training, evaluation and the grid runner.
 
-``meio heuristic B4`` / ``meio heuristic --all``  DA vs searched base-stock levels and costs
-``meio train <model> <scenario> [options]``       train a baseline (``meio train sarl A1 --help``)
-``meio evaluate <checkpoint>``                    evaluate a saved model with the grid protocol
-``meio grid run|status|summary|publish``          scenarios x models x seeds on Ray, resumable; records
-
-Each model lives in its own module exposing ``train_cli(model, argv)``; this file only dispatches,
-so adding a model means adding one line to :data:`TRAINERS`.
+Each model lives in its own module exposing ``train_cli(model, argv)`` and ``evaluate_cli(path,
+argv)``; this file only dispatches, so adding a model means adding one line to :data:`TRAINERS`.
 """
 
 from __future__ import annotations
@@ -17,6 +12,17 @@ import sys
 from collections.abc import Sequence
 
 __all__ = ["TRAINERS", "main"]
+
+USAGE = """usage: meio <command> [options]
+
+commands:
+  heuristic SCENARIO... | --all     DA, searched local and echelon base-stock levels and their costs
+  train MODEL SCENARIO [options]    train a baseline (meio train sarl --help for its options)
+  evaluate CHECKPOINT [options]     evaluate a saved model (best.pt / checkpoint.pt) next to DA
+  grid run|status|summary|publish   scenarios x models x seeds on Ray; trial records (meio grid --help)
+
+models: sarl, sarl-gnn, marl, marl-gnn, imarl, a2c (Chapter2L only)
+docs: docs/index.md"""
 
 # model name -> module with train_cli(model: str, argv: list[str]) -> int and evaluate_cli(path, argv) -> int
 TRAINERS: dict[str, str] = {
@@ -38,14 +44,34 @@ def _train(argv: list[str]) -> int:
     if model not in TRAINERS:
         print(f"meio train: unknown model {model!r}; choose from {sorted(TRAINERS)}", file=sys.stderr)
         return 2
-    mod = importlib.import_module(TRAINERS[model])
+    mod = _import(TRAINERS[model], f"meio train {model}")
+    if mod is None:
+        return 2
     return int(mod.train_cli(model, rest) or 0)
 
 
+def _import(module: str, who: str):  # noqa: ANN202
+    """The trainer module, or None after one line saying which extra to install."""
+    try:
+        return importlib.import_module(module)
+    except ImportError as e:
+        extra = "gnn" if "torch_geometric" in str(e) else "rl"
+        print(f"{who}: needs {e.name or 'a missing package'}; install it with: pip install \"meio-envs[{extra}]\"",
+              file=sys.stderr)
+        return None
+
+
 def _evaluate(argv: list[str]) -> int:
-    ap = argparse.ArgumentParser(prog="meio evaluate", description="Evaluate a checkpoint with the grid protocol.")
-    ap.add_argument("checkpoint")
+    ap = argparse.ArgumentParser(
+        prog="meio evaluate", add_help=False,
+        description="Evaluate a saved model (best.pt or checkpoint.pt of any model) with the grid protocol "
+                    "(100 episodes x 75 periods, 25 warm-up, fixed seeds), next to the DA heuristic.",
+        epilog="The options depend on the model: meio evaluate CHECKPOINT --help lists them.")
+    ap.add_argument("checkpoint", nargs="?")
     args, rest = ap.parse_known_args(argv)
+    if args.checkpoint is None:
+        ap.print_help()
+        return 0 if argv else 2
     from baselines.common.checkpoint import CheckpointError, load_checkpoint
 
     try:
@@ -60,7 +86,9 @@ def _evaluate(argv: list[str]) -> int:
     if model not in TRAINERS:
         print(f"meio evaluate: checkpoint has unknown model {model!r}", file=sys.stderr)
         return 2
-    mod = importlib.import_module(TRAINERS[model])
+    mod = _import(TRAINERS[model], "meio evaluate")
+    if mod is None:
+        return 2
     return int(mod.evaluate_cli(args.checkpoint, rest) or 0)
 
 
@@ -68,8 +96,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``meio`` console script."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] in ("-h", "--help"):
-        print(__doc__)
-        return 0
+        print(USAGE)
+        return 0 if argv else 2
     cmd, rest = argv[0], argv[1:]
     if cmd == "heuristic":
         from baselines.heuristic_cli import heuristic_cli

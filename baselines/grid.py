@@ -92,7 +92,7 @@ def _specs(args: argparse.Namespace) -> list[TrialSpec]:
     sets = parse_sets(args.set or [])
     specs = []
     for sc in args.scenarios:
-        s, lvl = parse_scenario_id(sc)
+        s, lvl = ("Chapter", "2L") if sc.lower() == "chapter2l" else parse_scenario_id(sc)
         for model in args.models:
             opts: dict[str, Any] = {}
             if args.preset:

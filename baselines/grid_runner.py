@@ -34,6 +34,7 @@ GRID_MODELS: dict[str, str] = {
     "marl-gnn": "baselines.mappo",
     "imarl": "baselines.imarl",
     "imarl-random": "baselines.imarl",
+    "a2c": "baselines.chapter_a2c",  # Chapter2L only
 }
 
 

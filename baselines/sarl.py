@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import dataclasses
 import io
 import json
 import math
@@ -33,10 +34,11 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
 import torch
+import tyro
 from stable_baselines3 import PPO
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.logger import configure
@@ -45,7 +47,7 @@ from baselines.common.checkpoint import load_checkpoint, save_checkpoint
 from baselines.common.device import resolve_device
 from baselines.common.records import TrialIdentity, utc_now
 from baselines.common.trial import (
-    check_budget, check_run_name, finish, finished_result, open_run_dir, result_config, run_and_record,
+    check_budget, check_run_name, evaluation_line, finish, finished_result, open_run_dir, result_config, run_and_record,
     summary_line,
 )
 from baselines.common.train_loop import (
@@ -67,9 +69,9 @@ MODELS = ("sarl", "sarl-gnn")
 class Args:
     """Options of ``meio train sarl|sarl-gnn <scenario>``; defaults are the report's (Appendix B)."""
 
-    scenario: str
+    scenario: Annotated[str, tyro.conf.Positional, tyro.conf.arg(metavar="SCENARIO")]
     """Grid id, e.g. ``A1``."""
-    model: str = "sarl"
+    model: tyro.conf.Suppress[str] = "sarl"
     """``sarl`` (MLP actor and critic) or ``sarl-gnn`` (GAT critic)."""
     seed: int = 0
     """Trial seed: network initialisation, action sampling, training env copies (copy i: seed + i)."""
@@ -83,9 +85,9 @@ class Args:
     n_envs: int = 4
     """Parallel training copies (report: 4)."""
     eval_every: int = 100
-    """Evaluate every this many training episodes (SPEC section 5: 100)."""
+    """Evaluate every this many training episodes (the protocol: 100)."""
     eval_episodes: int = 100
-    """Evaluation episodes (75 periods, 25 warm-up, fixed seeds) per evaluation (SPEC: 100)."""
+    """Evaluation episodes (75 periods, 25 warm-up, fixed seeds) per evaluation (the protocol: 100)."""
     run_name: str | None = None
     """Run folder under ``out`` instead of ``<model>/<scenario>/seed<seed>`` (a relative path)."""
     resume: bool = True
@@ -126,7 +128,7 @@ class Args:
     """torch CPU threads (the machines are small and shared)."""
     progress: bool = True
     """Show a tqdm progress bar (best / last / heuristic cost)."""
-    stop_after_chunks: int | None = field(default=None, repr=False)
+    stop_after_chunks: tyro.conf.Suppress[int | None] = field(default=None, repr=False)
     """Testing hook: stop (as if killed) after this many checkpointed chunks in this process."""
 
     def __post_init__(self) -> None:
@@ -402,35 +404,12 @@ def make_args(model: str, scenario: str, seed: int, **options: Any) -> Args:
 
 
 # ---------------------------------------------------------------------- command line
-def _parser(model: str) -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog=f"meio train {model}", description=(__doc__ or "").split("\n")[0])
-    defaults = Args(scenario="A1", model=model)
-    ap.add_argument("scenario", help="grid id, e.g. A1")
-    for f in Args.__dataclass_fields__.values():
-        if f.name in ("scenario", "model", "stop_after_chunks"):
-            continue
-        flag, d = "--" + f.name.replace("_", "-"), getattr(defaults, f.name)
-        if isinstance(d, bool):
-            ap.add_argument(flag, action=argparse.BooleanOptionalAction, default=d)
-        elif isinstance(d, tuple):
-            ap.add_argument(flag, type=int, nargs="+", default=list(d))
-        elif f.name == "clip_range_vf":
-            ap.add_argument(flag, type=lambda s: None if s.lower() == "none" else float(s), default=d,
-                            help="'none' switches value clipping off")
-        elif d is None:
-            ap.add_argument(flag, type=str, default=None)
-        else:
-            ap.add_argument(flag, type=type(d), default=d)
-    return ap
-
-
 def train_cli(model: str, argv: Sequence[str]) -> int:
     """``meio train sarl|sarl-gnn <scenario> [--seed 0 --episodes 25000 --device auto ...]``."""
-    ns = vars(_parser(model).parse_args(list(argv)))
-    for k in ("net_arch", "gat_hidden"):
-        ns[k] = tuple(ns[k])
     try:
-        args = Args(model=model, **ns)
+        args = tyro.cli(Args, args=list(argv), prog=f"meio train {model}",
+                        description=(__doc__ or "").split("\n")[0])
+        args = dataclasses.replace(args, model=model)
     except ValueError as e:
         print(f"meio train {model}: {e}", file=sys.stderr)
         return 2
@@ -458,12 +437,14 @@ def load_model(payload: dict[str, Any], device: str = "cpu") -> PPO:
 
 def evaluate_cli(path: str, argv: Sequence[str]) -> int:
     """``meio evaluate <best.pt|checkpoint.pt> [--episodes 100 --periods 75 --warmup 25 --seed S]``."""
-    ap = argparse.ArgumentParser(prog="meio evaluate", description="Evaluate a SARL checkpoint.")
-    ap.add_argument("--episodes", type=int, default=100)
-    ap.add_argument("--periods", type=int, default=75)
-    ap.add_argument("--warmup", type=int, default=25)
-    ap.add_argument("--seed", type=int, default=EVAL_SEED)
-    ap.add_argument("--device", default="auto")
+    ap = argparse.ArgumentParser(prog="meio evaluate", description="Evaluate a SARL checkpoint.",
+                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    ap.add_argument("--episodes", type=int, default=100, help="evaluation episodes")
+    ap.add_argument("--periods", type=int, default=75, help="periods per episode")
+    ap.add_argument("--warmup", type=int, default=25, help="warm-up periods not scored")
+    ap.add_argument("--seed", type=int, default=EVAL_SEED, help="first evaluation seed (copy i: seed + i)")
+    ap.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    ap.add_argument("--json", action="store_true", help="print JSON instead of a line of text")
     a = ap.parse_args(list(argv))
     torch.set_num_threads(1)
     payload = load_checkpoint(path)
@@ -477,8 +458,7 @@ def evaluate_cli(path: str, argv: Sequence[str]) -> int:
     from meio_envs.envs.batch import resolve_params
 
     da = evaluate(da_policy(resolve_params(scen)[0]), scen, **kw)
-    print(json.dumps({
-        "checkpoint": str(path), "model": payload["model"], "scenario": scen, "cost": res.mean,
-        "se": res.se, "heuristic_cost": da.mean, "savings": res.savings_vs(da),
-    }))
+    out = {"checkpoint": str(path), "model": payload["model"], "scenario": scen, "cost": res.mean,
+           "se": res.se, "heuristic_cost": da.mean, "savings": res.savings_vs(da)}
+    print(json.dumps(out) if a.json else evaluation_line(out))
     return 0

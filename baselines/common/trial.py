@@ -44,6 +44,7 @@ __all__ = [
     "ConfigMismatch",
     "check_budget",
     "check_run_name",
+    "evaluation_line",
     "failed_record",
     "finish",
     "finished_result",
@@ -222,3 +223,9 @@ def summary_line(rec: Mapping[str, Any]) -> str:
     return (f"{rec['scenario']} {rec['model']} seed {rec['seed']}: best cost {r['best_cost']:.2f} vs DA "
             f"{r['heuristic_cost']:.2f} (savings {100 * r['savings']:.2f} %), {r['episodes']} episodes, "
             f"{r['env_steps']} env steps, {rec['provenance']['wall_time_s']:.0f} s [{rec['trial_id']}]")
+
+
+def evaluation_line(ev: Mapping[str, Any]) -> str:
+    """One line every ``meio evaluate`` prints (``--json`` prints the dict instead)."""
+    return (f"{ev['scenario']} {ev['model']} {ev['checkpoint']}: cost {ev['cost']:.2f} (se {ev['se']:.2f}) vs "
+            f"benchmark {ev['heuristic_cost']:.2f} (savings {100 * ev['savings']:.2f} %)")

@@ -111,7 +111,7 @@ def test_tiny_sarl_run_writes_curve_checkpoint_and_record(tmp_path: Path, capsys
     # a finished trial is not trained nor recorded again
     assert train(args) == rec
     assert len(read_records(args.store)) == 1
-    assert evaluate_cli(str(run / "best.pt"), ["--episodes", "4"]) == 0
+    assert evaluate_cli(str(run / "best.pt"), ["--episodes", "4", "--json"]) == 0
     out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert out["cost"] == pytest.approx(rec["result"]["best_cost"])  # same protocol, same seeds
 

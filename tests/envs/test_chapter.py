@@ -170,7 +170,7 @@ def test_benchmark_respects_one_order_per_period() -> None:
     assert 0 < res_c.mean < 20_000 and 0 < res.mean < 20_000
 
 
-def test_a2c_smoke(tmp_path) -> None:  # noqa: ANN001
+def test_a2c_smoke(tmp_path, capsys) -> None:  # noqa: ANN001
     pytest.importorskip("stable_baselines3")
     from baselines.chapter_a2c import main
 
@@ -185,7 +185,12 @@ def test_a2c_smoke(tmp_path) -> None:  # noqa: ANN001
     assert r["env_steps"] == 288 and rec["config"]["timesteps"] == 288  # rounded down to whole rollouts of 32
     assert np.isfinite(r["best_cost"]) and r["benchmark_cost"] > 0
     assert r["savings"] == pytest.approx((r["benchmark_cost"] - r["best_cost"]) / r["benchmark_cost"])
-    assert (tmp_path / "a2c" / "Chapter2L" / "seed1" / "best.zip").exists()
+    best = tmp_path / "a2c" / "Chapter2L" / "seed1" / "best.pt"
+    from baselines.chapter_a2c import evaluate_cli
+
+    capsys.readouterr()
+    assert evaluate_cli(str(best), ["--episodes", "4", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["cost"] == pytest.approx(r["best_model_cost"])
     assert main(argv) == rec and len((tmp_path / "results.jsonl").read_text().splitlines()) == 1  # skipped
     with pytest.raises(SystemExit):
         main([*argv[:2], "--timesteps", "0", *argv[4:]])
