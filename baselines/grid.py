@@ -26,7 +26,7 @@ from typing import Any
 
 from baselines.common.files import atomic_write_text
 from baselines.common.records import RecordError, ResultsStore, read_records
-from baselines.grid_runner import GRID_MODELS, TrialSpec, run_trials
+from baselines.grid_runner import GRID_MODELS, GridAborted, TrialSpec, run_trials
 from baselines.presets import PRESETS, preset_options
 
 __all__ = ["PUBLISHED", "grid_cli", "parse_sets", "summarise"]
@@ -137,8 +137,16 @@ def _run(args: argparse.Namespace) -> int:
         for s in specs:
             print(f"{s.identity().trial_id}  {s.model} {s.scenario} seed {s.seed}  {dict(s.options)}")
         return 0
-    counts = run_trials(specs, store, workers=args.workers, use_ray=use_ray, address=args.address,
-                        gpus_per_trial=args.gpus_per_trial, live=not args.no_live)
+    try:
+        counts = run_trials(specs, store, workers=args.workers, use_ray=use_ray, address=args.address,
+                            gpus_per_trial=args.gpus_per_trial, live=not args.no_live)
+    except GridAborted as e:
+        print(f"meio grid: {e}", file=sys.stderr)
+        return 3
+    except ConnectionError as e:
+        print(f"meio grid: cannot join the Ray cluster at {args.address}: {str(e).splitlines()[0]} "
+              "(is `ray start --head` running there, and is the address the one it printed?)", file=sys.stderr)
+        return 2
     print(f"grid: {counts['done']} done, {counts['failed']} failed, {counts['skipped']} skipped; records in "
           f"{store.path}, run folders under {args.out}")
     return 1 if counts["failed"] else 0

@@ -24,7 +24,7 @@ from typing import Any
 from baselines.common.records import ResultsStore, TrialIdentity, utc_now
 from baselines.common.trial import failed_record, trial_lock
 
-__all__ = ["GRID_MODELS", "TrialSpec", "execute_trial", "run_trials"]
+__all__ = ["GRID_MODELS", "GridAborted", "TrialSpec", "execute_trial", "run_trials"]
 
 # model -> module with make_args(model, scenario, seed, **options) and run_trial(args)
 GRID_MODELS: dict[str, str] = {
@@ -95,6 +95,10 @@ def execute_trial(spec: TrialSpec) -> dict[str, Any]:
         return rec
     except Exception as e:  # noqa: BLE001 - a failing trial must not stop the grid
         return failed_record(ident, e, started, time.time() - t0, spec.preset, getattr(args, "device", "unknown"))
+
+
+class GridAborted(RuntimeError):
+    """The grid stopped because its cluster failed (not a trial): nothing unfinished was recorded."""
 
 
 @dataclass
@@ -192,7 +196,11 @@ def _run_ray(todo: list[tuple[TrialSpec, TrialIdentity]], land: Callable[[dict[s
                 spec, ident, t0 = in_flight.pop(ref)
                 try:
                     rec = ray.get(ref)
-                except Exception as e:  # noqa: BLE001 - a crashed worker (killed, out of memory)
+                except (ray.exceptions.LocalRayletDiedError, ray.exceptions.RaySystemError) as e:
+                    # the cluster, not the trial, failed: record nothing more; a rerun continues every trial
+                    raise GridAborted(f"the Ray cluster failed ({type(e).__name__}); {len(queue) + len(in_flight) + 1} "
+                                      "trials were not finished: run the same command again to continue them") from None
+                except Exception as e:  # noqa: BLE001 - the trial's worker crashed (killed, out of memory)
                     rec = failed_record(ident, e, utc_now(), time.time() - t0, spec.preset)
                 counts.running = len(in_flight)
                 land(rec, time.time() - t0)
