@@ -175,7 +175,7 @@ def _run_ray(todo: list[tuple[TrialSpec, TrialIdentity]], land: Callable[[dict[s
 
     started_here = not ray.is_initialized()
     if started_here:
-        ray.init(address=address, include_dashboard=False, log_to_driver=False, configure_logging=False)
+        ray.init(address=address or "local", include_dashboard=False, log_to_driver=False, configure_logging=False)
     try:
         res = ray.cluster_resources()
         cpus, gpus = int(res.get("CPU", 1)), float(res.get("GPU", 0))

@@ -61,7 +61,7 @@ def main() -> None:
         import ray
 
         t0 = time.perf_counter()
-        ray.init(num_cpus=a.workers, include_dashboard=False, log_to_driver=False, configure_logging=False)
+        ray.init(address="local", num_cpus=a.workers, include_dashboard=False, log_to_driver=False, configure_logging=False)
         t_up = time.perf_counter()
         c2 = run_trials(_grid(root / "ray", a.model, a.scenario, a.trials), ResultsStore(root / "ray.jsonl"),
                         workers=a.workers, live=False, say=quiet)
