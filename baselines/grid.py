@@ -6,6 +6,7 @@
     meio grid status  --results runs/grid/results.jsonl
     meio grid summary --results runs/grid/results.jsonl [--csv summary.csv]
     meio grid publish --results runs/grid/results.jsonl --models imarl --preset quick
+    meio grid report  --results benchmarks/results/results.jsonl runs/grid/results.jsonl --out docs/grid
 
 Trials go to ``--out`` (default ``runs/grid``): run folders ``<out>/<model>/<scenario>/<trial id>``
 and the results store ``<out>/results.jsonl``. The published results in
@@ -248,10 +249,17 @@ def _parser() -> argparse.ArgumentParser:
     pb.add_argument("--preset", choices=PRESETS)
     pb.add_argument("--trial-ids", nargs="+")
     pb.add_argument("--allow-dirty", action="store_true", help="publish records run from an uncommitted tree")
+    sub.add_parser("report", help="the grid's tables and figures from records (meio grid report --help)",
+                   add_help=False)
     return ap
 
 
 def grid_cli(argv: Sequence[str]) -> int:
     """Parse arguments and run a ``meio grid`` subcommand."""
-    args = _parser().parse_args(list(argv))
+    argv = list(argv)
+    if argv and argv[0] == "report":
+        from baselines.grid_report import report_cli
+
+        return report_cli(argv[1:])
+    args = _parser().parse_args(argv)
     return {"run": _run, "status": _status, "summary": _summary, "publish": _publish}[args.cmd](args)

@@ -123,3 +123,21 @@ def test_sigkill_of_the_driver_then_rerun_completes_without_duplicates(tmp_path:
     assert done.returncode == 0, done.stderr[-2000:]
     recs = read_records(store)
     assert sorted(r["seed"] for r in recs) == list(range(6)) and all(r["status"] == "finished" for r in recs)
+
+
+def test_report_tables_and_figures_from_records(tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    from baselines.grid_report import write_report
+
+    store = ResultsStore(tmp_path / "r.jsonl")
+    run_trials(_specs(tmp_path, [0, 1, 2]), store, use_ray=False, live=False, say=lambda s: None)
+    heur = tmp_path / "h.csv"
+    heur.write_text("scenario,method,levels,mean_cost,ci_low,ci_high,seconds\n"
+                    "A1,DA,1,100.0,99,101,0\nA1,searched,1,99.0,98,100,0\nA1,echelon,1,95.0,94,96,0\n")
+    files = write_report(store.records(), tmp_path / "rep", heur)
+    names = {f.name for f in files}
+    assert {"grid.csv", "grid.md", "savings_best_smoke.png", "savings_mean_smoke.png", "trials.png"} <= names
+    md = (tmp_path / "rep" / "grid.md").read_text().splitlines()
+    assert len(md) == 3 and "| A1 | fake | smoke |" in md[2]
+    # best trial: cost 98 -> +2 % vs DA, +1.0 % vs searched local (99), -3.2 % vs echelon (95)
+    assert "+2.0 %" in md[2] and "+1.0 %" in md[2] and "-3.2 %" in md[2]

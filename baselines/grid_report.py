@@ -1,0 +1,238 @@
+"""``meio grid report``: the report's grid figures and tables, made from trial records.
+
+From one or more results stores (default: the published ``benchmarks/results/results.jsonl``) and
+the base-stock table (``benchmarks/results/heuristics_all.csv``) it writes into ``--out``:
+
+- ``grid.csv`` and ``grid.md``: one row per experiment (scenario x model x setting): trials, seeds,
+  budget, best and mean savings against DA, best cost, and next to it the DA, the searched local and
+  the searched echelon base-stock costs with the savings the best trial makes against each, and
+  core-hours;
+- ``savings_best.png`` / ``savings_mean.png``: heatmaps of the best and of the mean savings per
+  model and scenario (the report's Figures 5 and 6), one pair per budget preset;
+- ``trials.png``: every trial's cost relative to DA, per scenario and model (the report's Figure 7);
+- ``curves_<scenario>.png``: learning curves per model (evaluation cost against training episodes,
+  one line per trial; the report's Figure 8), where the trials' ``curve.csv`` files are present.
+
+Every figure and table says which budget (preset and episodes) each cell used.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from baselines.common.files import atomic_write_text
+from baselines.common.records import read_records
+from baselines.grid import PUBLISHED, summarise
+
+__all__ = ["MODEL_ORDER", "base_stock_costs", "report_cli", "write_report"]
+
+HEURISTICS = PUBLISHED.parent / "heuristics_all.csv"
+MODEL_ORDER = ("sarl", "sarl-gnn", "marl", "marl-gnn", "imarl", "imarl-random", "a2c")
+
+
+def base_stock_costs(path: str | Path = HEURISTICS) -> dict[str, dict[str, float]]:
+    """scenario -> {"DA", "searched", "echelon"} mean costs under the protocol (empty if no table)."""
+    p = Path(path)
+    if not p.exists():
+        return {}
+    out: dict[str, dict[str, float]] = defaultdict(dict)
+    with p.open(newline="") as fh:
+        for row in csv.DictReader(fh):
+            if row["method"] in ("DA", "searched", "echelon"):
+                out[row["scenario"]][row["method"]] = float(row["mean_cost"])
+    return dict(out)
+
+
+def _scenario_key(s: str) -> tuple[int, str]:
+    order = "SLABCD"
+    return (order.index(s[0]) if s and s[0] in order else len(order), s)
+
+
+def _model_key(m: str) -> tuple[int, str]:
+    return (MODEL_ORDER.index(m) if m in MODEL_ORDER else len(MODEL_ORDER), m)
+
+
+def table_rows(records: Iterable[Mapping[str, Any]], base: Mapping[str, Mapping[str, float]]) -> list[dict[str, Any]]:
+    """The grid table: :func:`baselines.grid.summarise` plus the base-stock costs beside each row."""
+    rows = []
+    for r in summarise(records):
+        b = base.get(r["scenario"], {})
+        row = dict(r)
+        for name in ("searched", "echelon"):
+            c = b.get(name)
+            row[f"{name}_cost"] = c
+            row[f"best_savings_vs_{name}"] = (c - r["best_cost"]) / c if c else None
+        rows.append(row)
+    rows.sort(key=lambda r: (_scenario_key(r["scenario"]), _model_key(r["model"]), str(r["preset"])))
+    return rows
+
+
+def _pct(v: float | None) -> str:
+    return "-" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{100 * v:+.1f} %"
+
+
+def _markdown(rows: Sequence[Mapping[str, Any]]) -> str:
+    head = ("| scenario | model | preset | budget (episodes) | trials | best savings vs DA | mean savings vs DA | "
+            "best cost | DA | searched local | best vs local | searched echelon | best vs echelon | core-h |")
+    lines = [head, "|" + "|".join(["---"] * 14) + "|"]
+    for r in rows:
+        def c(v: float | None) -> str:
+            return "-" if v is None else f"{v:.0f}"
+        lines.append(
+            f"| {r['scenario']} | {r['model']} | {r['preset'] or '-'} | {r['episodes'] or '-'} | {r['trials']} | "
+            f"{_pct(r['best_savings'])} | {_pct(r['mean_savings'])} | {r['best_cost']:.0f} | "
+            f"{r['heuristic_cost']:.0f} | {c(r['searched_cost'])} | {_pct(r['best_savings_vs_searched'])} | "
+            f"{c(r['echelon_cost'])} | {_pct(r['best_savings_vs_echelon'])} | {r['core_hours']:.2f} |")
+    return "\n".join(lines) + "\n"
+
+
+def _heatmap(rows: Sequence[Mapping[str, Any]], key: str, title: str, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    scen = sorted({r["scenario"] for r in rows}, key=_scenario_key)
+    models = sorted({r["model"] for r in rows}, key=_model_key)
+    grid = np.full((len(models), len(scen)), np.nan)
+    for r in rows:
+        grid[models.index(r["model"]), scen.index(r["scenario"])] = 100 * r[key]
+    lim = max(5.0, float(np.nanmax(np.abs(grid)))) if np.isfinite(grid).any() else 5.0
+    fig, ax = plt.subplots(figsize=(2.5 + 0.8 * len(scen), 1.5 + 0.5 * len(models)))
+    im = ax.imshow(np.clip(grid, -lim, lim), cmap="RdYlGn", vmin=-lim, vmax=lim, aspect="auto")
+    for i in range(len(models)):
+        for j in range(len(scen)):
+            if np.isfinite(grid[i, j]):
+                ax.text(j, i, f"{grid[i, j]:.1f}", ha="center", va="center", fontsize=8)
+    ax.set_xticks(range(len(scen)), scen)
+    ax.set_yticks(range(len(models)), models)
+    ax.set_title(title, fontsize=9)
+    fig.colorbar(im, ax=ax, label="savings vs DA [%]")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def _trials_plot(records: Sequence[Mapping[str, Any]], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fin = [r for r in records if r["status"] == "finished"]
+    scen = sorted({r["scenario"] for r in fin}, key=_scenario_key)
+    models = sorted({r["model"] for r in fin}, key=_model_key)
+    fig, ax = plt.subplots(figsize=(1.5 + 0.9 * len(scen), 3.5))
+    width = 0.8 / max(len(models), 1)
+    for k, m in enumerate(models):
+        xs, ys = [], []
+        for r in fin:
+            if r["model"] == m:
+                xs.append(scen.index(r["scenario"]) - 0.4 + (k + 0.5) * width)
+                ys.append(r["result"]["best_cost"] / r["result"]["heuristic_cost"])
+        ax.scatter(xs, ys, s=14, label=m)
+    ax.axhline(1.0, color="k", lw=0.8, ls="--", label="DA")
+    ax.set_xticks(range(len(scen)), scen)
+    ax.set_ylabel("trial's best cost / DA cost")
+    ax.legend(fontsize=7, ncol=min(4, len(models) + 1))
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def _curves(records: Sequence[Mapping[str, Any]], scenario: str, path: Path, root: Path) -> bool:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    drawn = False
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    colours = {m: f"C{i}" for i, m in enumerate(MODEL_ORDER)}
+    heur = None
+    for r in records:
+        if r["status"] != "finished" or r["scenario"] != scenario or not r["result"].get("curve"):
+            continue
+        p = Path(r["result"]["curve"])
+        p = p if p.is_absolute() else root / p
+        if not p.exists():
+            continue
+        with p.open(newline="") as fh:
+            rows = list(csv.DictReader(fh))
+        if not rows:
+            continue
+        label = r["model"] if not any(ln.get_label() == r["model"] for ln in ax.get_lines()) else None
+        ax.plot([float(x["episodes"]) for x in rows], [float(x["eval_cost"]) for x in rows],
+                color=colours.get(r["model"], "k"), lw=0.8, alpha=0.8, label=label)
+        heur = r["result"]["heuristic_cost"]
+        drawn = True
+    if drawn:
+        ax.axhline(heur, color="k", ls="--", lw=0.8, label="DA")
+        ax.set_xlabel("training episodes")
+        ax.set_ylabel("evaluation cost")
+        ax.set_title(f"{scenario}: learning curves (one line per trial)", fontsize=9)
+        ax.legend(fontsize=7)
+        fig.tight_layout()
+        fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return drawn
+
+
+def write_report(records: Sequence[Mapping[str, Any]], out: str | Path, heuristics: str | Path = HEURISTICS,
+                 root: str | Path = ".") -> list[Path]:
+    """Write the tables and figures into ``out``; returns the files written."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    rows = table_rows(records, base_stock_costs(heuristics))
+    written: list[Path] = []
+    if not rows:
+        return written
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
+    w.writeheader()
+    w.writerows(rows)
+    atomic_write_text(out / "grid.csv", buf.getvalue())
+    atomic_write_text(out / "grid.md", _markdown(rows))
+    written += [out / "grid.csv", out / "grid.md"]
+    for preset in sorted({str(r["preset"]) for r in rows}):
+        sub = [r for r in rows if str(r["preset"]) == preset]
+        for key, what in (("best_savings", "best"), ("mean_savings", "mean")):
+            p = out / f"savings_{what}_{preset}.png"
+            _heatmap(sub, key, f"{what} trial vs DA [%], {preset}", p)
+            written.append(p)
+    p = out / "trials.png"
+    _trials_plot(records, p)
+    written.append(p)
+    for sc in sorted({r["scenario"] for r in rows}, key=_scenario_key):
+        p = out / f"curves_{sc}.png"
+        if _curves(records, sc, p, Path(root)):
+            written.append(p)
+    return written
+
+
+def report_cli(argv: Sequence[str]) -> int:
+    """``meio grid report [--results FILE ...] [--out DIR] [--preset P]``."""
+    ap = argparse.ArgumentParser(prog="meio grid report", description=__doc__.splitlines()[0],
+                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    ap.add_argument("--results", nargs="+", default=[str(PUBLISHED)], help="results stores to read")
+    ap.add_argument("--out", default="runs/report", help="folder for the tables and figures")
+    ap.add_argument("--heuristics", default=str(HEURISTICS), help="the base-stock table (meio heuristic --all)")
+    ap.add_argument("--preset", default=None, help="only experiments run with this budget preset")
+    a = ap.parse_args(list(argv))
+    recs = [r for p in a.results for r in read_records(p)]
+    if a.preset:
+        recs = [r for r in recs if r.get("preset") == a.preset]
+    files = write_report(recs, a.out, a.heuristics)
+    if not files:
+        print(f"no finished trials in {', '.join(a.results)}")
+        return 0
+    print(f"wrote {len(files)} files into {a.out}: " + ", ".join(f.name for f in files))
+    return 0
