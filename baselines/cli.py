@@ -19,7 +19,9 @@ commands:
   heuristic SCENARIO... | --all     DA, searched local and echelon base-stock levels and their costs
   train MODEL SCENARIO [options]    train a baseline (meio train sarl --help for its options)
   evaluate CHECKPOINT [options]     evaluate a saved model (best.pt / checkpoint.pt) next to DA
-  grid run|status|summary|publish   scenarios x models x seeds on Ray; trial records (meio grid --help)
+  grid run|status|summary|publish|report
+                                    scenarios x models x seeds on Ray; trial records; figures
+  benchmark MODULE:FUNCTION ...     your own policy under the grid protocol, recorded beside the baselines
 
 models: sarl, sarl-gnn, marl, marl-gnn, imarl, a2c (Chapter2L only)
 docs: docs/index.md"""
@@ -111,7 +113,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         from baselines.grid import grid_cli
 
         return int(grid_cli(rest) or 0)
-    print(f"meio: unknown command {cmd!r}; commands: heuristic, train, evaluate, grid", file=sys.stderr)
+    if cmd == "benchmark":
+        from baselines.benchmark_cli import benchmark_cli
+
+        return int(benchmark_cli(rest) or 0)
+    print(f"meio: unknown command {cmd!r}; commands: heuristic, train, evaluate, grid, benchmark", file=sys.stderr)
     return 2
 
 

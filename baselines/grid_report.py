@@ -31,7 +31,19 @@ from baselines.common.files import atomic_write_text
 from baselines.common.records import read_records
 from baselines.grid import PUBLISHED, summarise
 
-__all__ = ["MODEL_ORDER", "base_stock_costs", "report_cli", "write_report"]
+LEADERBOARD_HEAD = """# Leaderboard
+
+Every finished experiment in {sources}: one row per scenario, model and setting (budget preset and
+episodes), with the best and the mean trial's savings against the DA heuristic, and the same best
+trial against the searched local and the searched echelon base-stock policies. All rows use the
+grid's evaluation protocol (100 episodes x 75 periods, 25 warm-up, fixed seeds). Add your own
+algorithm with `meio benchmark` (benchmark.md). Made by `meio grid report --leaderboard`; do not
+edit by hand. Rows with preset `legacy` were recorded before the record format had the full
+settings (experiments.md); `smoke` rows are never published.
+
+"""
+
+__all__ = ["LEADERBOARD_HEAD", "MODEL_ORDER", "base_stock_costs", "report_cli", "write_report"]
 
 HEURISTICS = PUBLISHED.parent / "heuristics_all.csv"
 MODEL_ORDER = ("sarl", "sarl-gnn", "marl", "marl-gnn", "imarl", "imarl-random", "a2c")
@@ -226,11 +238,16 @@ def report_cli(argv: Sequence[str]) -> int:
     ap.add_argument("--out", default="runs/report", help="folder for the tables and figures")
     ap.add_argument("--heuristics", default=str(HEURISTICS), help="the base-stock table (meio heuristic --all)")
     ap.add_argument("--preset", default=None, help="only experiments run with this budget preset")
+    ap.add_argument("--leaderboard", default=None, help="also write the table as a leaderboard page here")
     a = ap.parse_args(list(argv))
     recs = [r for p in a.results for r in read_records(p)]
     if a.preset:
         recs = [r for r in recs if r.get("preset") == a.preset]
     files = write_report(recs, a.out, a.heuristics)
+    if files and a.leaderboard:
+        atomic_write_text(a.leaderboard, LEADERBOARD_HEAD.format(sources=", ".join(f"`{p}`" for p in a.results))
+                          + (Path(a.out) / "grid.md").read_text())
+        files.append(Path(a.leaderboard))
     if not files:
         print(f"no finished trials in {', '.join(a.results)}")
         return 0
