@@ -63,7 +63,11 @@ def load_factory(ref: str) -> tuple[Callable[[str], Any], Path | None]:
     if not hasattr(mod, attr):
         raise ValueError(f"{mod_ref} has no attribute {attr!r}")
     src = inspect.getsourcefile(mod)
-    return getattr(mod, attr), Path(src) if src else None
+    if src is None:
+        return getattr(mod, attr), None
+    path = Path(src).resolve()
+    # records name the file relative to where the command ran, not by this machine's absolute path
+    return getattr(mod, attr), path.relative_to(Path.cwd().resolve()) if path.is_relative_to(Path.cwd().resolve()) else path
 
 
 def _single(obj: Any) -> Callable[[np.ndarray, Mapping[str, np.ndarray]], np.ndarray]:
