@@ -64,7 +64,7 @@ def base_stock_costs(path: str | Path = HEURISTICS) -> dict[str, dict[str, float
 
 def _scenario_key(s: str) -> tuple[int, str]:
     order = "SLABCD"
-    return (order.index(s[0]) if s and s[0] in order else len(order), s)
+    return (order.index(s[0]) if len(s) == 2 and s[0] in order else len(order), s)
 
 
 def _model_key(m: str) -> tuple[int, str]:
