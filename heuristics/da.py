@@ -22,6 +22,8 @@ SERIAL_METHODS = ("shang_song", "clark_scarf")
 MATCHINGS = ("smallest", "nearest")
 BACKORDER_SOURCES = ("own",)
 HOLDING_RULES = ("error", "monotone")
+MAX_PATHS = 100_000  # supply paths enumerated (general networks can have exponentially many)
+MAX_LTD_SUPPORT = 2_000_000  # entries of the largest lead-time-demand PMF (an FFT of this size)
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,41 @@ def effective_holding(net: PlainNetwork, rule: str = "error") -> np.ndarray:
     return out
 
 
+def check_size(net: PlainNetwork, prot: tuple[np.ndarray, ...], order_up: list[int]) -> None:
+    """Refuse networks whose decomposition would exhaust the machine, before any work is done.
+
+    Counts the supply paths and bounds the support of the largest lead-time-demand PMF (a node's
+    demand over its protection lead time, a leaf's demand over a whole path's lead times) with
+    integer arithmetic on the PMF lengths; raises ``ValueError`` above ``MAX_PATHS`` or
+    ``MAX_LTD_SUPPORT``.
+    """
+    sup, cust = net.suppliers, net.customers
+    lmax = [len(p) - 1 for p in prot]
+    n_paths = [0] * net.n
+    path_lead = [0] * net.n  # largest sum of protection lead times from v up to an external supplier
+    for v in order_up:
+        n_paths[v] = sum(n_paths[u] for u in sup[v]) if sup[v] else 1
+        path_lead[v] = lmax[v] + max((path_lead[u] for u in sup[v]), default=0)
+    total = sum(n_paths[k] for k in net.retailers)
+    if total > MAX_PATHS:
+        raise ValueError(
+            f"DA: the network has {total} supply paths from retailers to external suppliers; at most "
+            f"{MAX_PATHS} are enumerated (give base-stock levels instead)"
+        )
+    dmax = [0] * net.n
+    for v in reversed(order_up):
+        dmax[v] = len(net.demand_pmf[v]) - 1 if not cust[v] else sum(dmax[c] for c in cust[v])
+    worst = max(
+        max(dmax[v] * lmax[v] for v in range(net.n)),
+        max(dmax[k] * path_lead[k] for k in net.retailers),
+    )
+    if worst > MAX_LTD_SUPPORT:
+        raise ValueError(
+            f"DA: a lead-time demand would reach {worst} units (demand support x lead times); at most "
+            f"{MAX_LTD_SUPPORT} are computed (give base-stock levels instead)"
+        )
+
+
 def _key(a: np.ndarray) -> bytes:
     return np.ascontiguousarray(a, dtype=np.float64).tobytes()
 
@@ -136,6 +173,7 @@ def da(
     cust = net.customers
     nsup = [max(1, len(s)) for s in sup]
     order_up = net.upstream_first()
+    check_size(net, prot, order_up)
 
     ltd_cache: dict[tuple[bytes, bytes], np.ndarray] = {}
 
@@ -158,19 +196,19 @@ def da(
     # mixture over suppliers is the node's protection PMF itself.
     node_ltd = [ltd(node_demand[v], prot[v]) for v in range(n)]  # type: ignore[arg-type]
 
-    # Step 4: every supply path of every leaf, with its probability weight.
+    # Step 4: every supply path of every leaf, with its probability weight. An explicit stack, not
+    # recursion: a deep network must not hit Python's recursion limit.
     paths: list[tuple[tuple[int, ...], float]] = []
-
-    def walk(path: list[int], w: float) -> None:
-        v = path[-1]
-        if not sup[v]:
-            paths.append((tuple(path), w))
-            return
-        for u in sup[v]:
-            walk(path + [u], w / nsup[v])
-
     for k in net.retailers:
-        walk([k], 1.0)
+        stack: list[tuple[tuple[int, ...], float]] = [((k,), 1.0)]
+        while stack:
+            path, w = stack.pop()
+            v = path[-1]
+            if not sup[v]:
+                paths.append((path, w))
+                continue
+            for u in reversed(sup[v]):  # reversed: pop in supplier order, as the recursion did
+                stack.append(((*path, u), w / nsup[v]))
 
     # Step 5: serial systems (identical ones solved once).
     serial_cache: dict[tuple, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}

@@ -4,17 +4,32 @@ Every distribution is defined by one thing: its probability mass function (PMF) 
 ``0..K``. Sampling is inverse-CDF on that PMF, so the simulator (which draws from tables with one
 uniform per draw, see :mod:`meio_envs.core.rng`), the heuristic (which convolves the PMFs) and
 :meth:`Distribution.sample` can never disagree about what a distribution is.
+
+Every parameter is checked before a PMF is built (exact types, finite values, upper limits from
+:mod:`meio_envs.validation`), so no distribution can allocate more than ``MAX_SUPPORT + 1`` entries;
+errors are :class:`~meio_envs.validation.MEIOInputError`.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field, fields
 from typing import Any
 
 import numpy as np
 from scipy import stats
+
+from meio_envs.validation import (
+    MAX_MIXED_POISSON_MEAN,
+    MAX_NAME_LENGTH,
+    MAX_POISSON_MEAN,
+    MAX_SUPPORT,
+    MEIOInputError,
+    exact_int,
+    finite_float,
+    show,
+)
 
 __all__ = [
     "Distribution",
@@ -31,17 +46,33 @@ _TAIL = 1e-12  # probability mass dropped from unbounded tails (then renormalise
 
 
 def check_pmf(pmf: Any, name: str = "pmf") -> np.ndarray:
-    """Return ``pmf`` as a float64 array after checking it is a proper PMF on 0..K."""
-    arr = np.asarray(pmf, dtype=np.float64)
-    if arr.ndim != 1 or arr.size == 0:
-        raise ValueError(f"{name}: a PMF must be a non-empty 1-D sequence of probabilities, got shape {arr.shape}")
+    """Return ``pmf`` as a float64 array after checking it is a proper PMF on 0..K (K <= MAX_SUPPORT)."""
+    allowed = f"a list of 1 to {MAX_SUPPORT + 1} probabilities (numbers) on 0..K"
+    if isinstance(pmf, (str, bytes, Mapping)):
+        raise MEIOInputError(f"{name}: a PMF must be {allowed}, got {show(pmf)}")
+    if isinstance(pmf, np.ndarray):
+        arr = pmf
+    else:
+        items = list(pmf) if isinstance(pmf, Sequence) else None
+        if items is None or len(items) > MAX_SUPPORT + 1 or not all(
+            isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, (bool, np.bool_))
+            for x in items
+        ):
+            raise MEIOInputError(f"{name}: a PMF must be {allowed}, got {show(pmf)}")
+        try:
+            arr = np.asarray(items, dtype=np.float64)
+        except OverflowError:  # an integer beyond the float range
+            raise MEIOInputError(f"{name}: a PMF must be {allowed}, got {show(pmf)}") from None
+    if arr.ndim != 1 or arr.size == 0 or arr.size > MAX_SUPPORT + 1 or arr.dtype.kind not in "iuf":
+        raise MEIOInputError(f"{name}: a PMF must be {allowed}, got {show(arr)}")
+    arr = arr.astype(np.float64)
     if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name}: PMF contains NaN or infinite values; all entries must be finite")
+        raise MEIOInputError(f"{name}: PMF contains NaN or infinite values; all entries must be finite")
     if np.any(arr < -1e-12):
-        raise ValueError(f"{name}: PMF has negative mass {arr.min():.3g}; probabilities must be >= 0")
+        raise MEIOInputError(f"{name}: PMF has negative mass {arr.min():.3g}; probabilities must be >= 0")
     total = float(arr.sum())
     if abs(total - 1.0) > 1e-6:
-        raise ValueError(f"{name}: PMF sums to {total:.9g}; it must sum to 1 (tolerance 1e-6)")
+        raise MEIOInputError(f"{name}: PMF sums to {total:.9g}; it must sum to 1 (tolerance 1e-6)")
     arr = np.clip(arr, 0.0, None)
     return arr / arr.sum()
 
@@ -110,8 +141,7 @@ class Fixed(Distribution):
     value: int
 
     def __post_init__(self) -> None:
-        if int(self.value) != self.value or self.value < 0:
-            raise ValueError(f"Fixed: value must be a non-negative integer, got {self.value!r}")
+        object.__setattr__(self, "value", exact_int("Fixed: value", self.value, 0, MAX_SUPPORT))
 
     def pmf(self) -> np.ndarray:  # noqa: D102
         p = np.zeros(int(self.value) + 1)
@@ -130,10 +160,7 @@ class UniformInt(Distribution):
     high: int
 
     def __post_init__(self) -> None:
-        if int(self.low) != self.low or int(self.high) != self.high or not 0 <= self.low <= self.high:
-            raise ValueError(
-                f"UniformInt: need integers 0 <= low <= high, got low={self.low!r}, high={self.high!r}"
-            )
+        _int_range(self, "UniformInt", MAX_SUPPORT)
 
     def pmf(self) -> np.ndarray:  # noqa: D102
         p = np.zeros(int(self.high) + 1)
@@ -151,8 +178,7 @@ class Poisson(Distribution):
     mu: float
 
     def __post_init__(self) -> None:
-        if not (math.isfinite(self.mu) and self.mu >= 0):
-            raise ValueError(f"Poisson: mu must be finite and >= 0, got {self.mu!r}")
+        object.__setattr__(self, "mu", finite_float("Poisson: mu", self.mu, 0.0, MAX_POISSON_MEAN))
 
     def pmf(self) -> np.ndarray:  # noqa: D102
         k_max = int(stats.poisson.isf(_TAIL, self.mu)) + 1 if self.mu > 0 else 0
@@ -176,11 +202,8 @@ class PoissonUniformMean(Distribution):
     high: int = 15
 
     def __post_init__(self) -> None:
-        if int(self.low) != self.low or int(self.high) != self.high or not 0 <= self.low <= self.high:
-            raise ValueError(
-                "PoissonUniformMean: need integers 0 <= low <= high, "
-                f"got low={self.low!r}, high={self.high!r}"
-            )
+        # The mixture costs one Poisson PMF per mean, hence the tighter limit.
+        _int_range(self, "PoissonUniformMean", MAX_MIXED_POISSON_MEAN)
 
     def pmf(self) -> np.ndarray:  # noqa: D102
         parts = [Poisson(float(m)).pmf() for m in range(int(self.low), int(self.high) + 1)]
@@ -201,10 +224,16 @@ class RoundedNormal(Distribution):
     sigma: float
 
     def __post_init__(self) -> None:
-        if not (math.isfinite(self.mu) and math.isfinite(self.sigma) and self.sigma > 0):
-            raise ValueError(
-                f"RoundedNormal: need finite mu and sigma > 0, got mu={self.mu!r}, sigma={self.sigma!r}"
+        mu = finite_float("RoundedNormal: mu", self.mu, -MAX_SUPPORT, MAX_SUPPORT)
+        sigma = finite_float("RoundedNormal: sigma", self.sigma, 0.0, MAX_SUPPORT, lo_open=True)
+        top = math.ceil(stats.norm.isf(_TAIL, mu, sigma))
+        if top > MAX_SUPPORT:
+            raise MEIOInputError(
+                f"RoundedNormal: mu={mu:g}, sigma={sigma:g} reaches {top}; the largest value allowed is "
+                f"{MAX_SUPPORT} (mu + 7.1 sigma must stay below it)"
             )
+        object.__setattr__(self, "mu", mu)
+        object.__setattr__(self, "sigma", sigma)
 
     def pmf(self) -> np.ndarray:  # noqa: D102
         top = max(0, math.ceil(stats.norm.isf(_TAIL, self.mu, self.sigma)))
@@ -225,6 +254,8 @@ class EmpiricalPMF(Distribution):
     label: str = ""
 
     def __post_init__(self) -> None:
+        if not isinstance(self.label, str) or len(self.label) > MAX_NAME_LENGTH:
+            raise MEIOInputError(f"EmpiricalPMF: label must be a string of at most {MAX_NAME_LENGTH} characters, got {show(self.label)}")
         arr = check_pmf(self.probabilities, f"EmpiricalPMF {self.label}".strip())
         object.__setattr__(self, "probabilities", tuple(float(x) for x in arr))
 
@@ -233,6 +264,16 @@ class EmpiricalPMF(Distribution):
 
     def to_dict(self) -> dict[str, Any]:  # noqa: D102
         return {"type": "pmf", "probabilities": list(self.probabilities), "label": self.label}
+
+
+def _int_range(d: Distribution, what: str, hi: int) -> None:
+    """Check and normalise integer fields ``low <= high`` of ``d``."""
+    low = exact_int(f"{what}: low", d.low, 0, hi)  # type: ignore[attr-defined]
+    high = exact_int(f"{what}: high", d.high, 0, hi)  # type: ignore[attr-defined]
+    if low > high:
+        raise MEIOInputError(f"{what}: need low <= high, got low={low}, high={high}")
+    object.__setattr__(d, "low", low)
+    object.__setattr__(d, "high", high)
 
 
 _KINDS: dict[str, type[Distribution]] = {
@@ -254,22 +295,28 @@ def distribution_from_dict(spec: Mapping[str, Any] | int | Sequence[float] | Dis
     """
     if isinstance(spec, Distribution):
         return spec
-    if isinstance(spec, (int, np.integer)) and not isinstance(spec, bool):
-        return Fixed(int(spec))
+    if isinstance(spec, (int, np.integer)) and not isinstance(spec, (bool, np.bool_)):
+        return Fixed(spec)
     if isinstance(spec, Mapping):
         kind = spec.get("type")
-        if kind not in _KINDS:
-            raise ValueError(f"unknown distribution type {kind!r}; allowed: {sorted(_KINDS)}")
+        if not isinstance(kind, str) or kind not in _KINDS:
+            raise MEIOInputError(f"distribution type must be one of {sorted(_KINDS)}, got {show(kind)}")
+        cls = _KINDS[kind]
+        allowed = {f.name for f in fields(cls)}
+        required = {f.name for f in fields(cls) if f.default is MISSING and f.default_factory is MISSING}
+        given = {k for k in spec if k != "type"}
+        if given - allowed or required - given:
+            raise MEIOInputError(
+                f"distribution type {kind!r}: fields must be {sorted(allowed)} (required: {sorted(required)}), "
+                f"got {sorted(map(str, given))}"
+            )
         kwargs = {k: v for k, v in spec.items() if k != "type"}
-        if kind == "pmf":
-            kwargs["probabilities"] = tuple(kwargs.get("probabilities", ()))
-        try:
-            return _KINDS[kind](**kwargs)
-        except TypeError as exc:
-            raise ValueError(f"bad fields for distribution type {kind!r}: {exc}") from None
-    if isinstance(spec, Sequence) and not isinstance(spec, str):
-        return EmpiricalPMF(tuple(float(x) for x in spec))
-    raise ValueError(
+        if kind == "pmf" and isinstance(kwargs.get("probabilities"), list):
+            kwargs["probabilities"] = tuple(kwargs["probabilities"])
+        return cls(**kwargs)
+    if isinstance(spec, Sequence) and not isinstance(spec, (str, bytes)):
+        return EmpiricalPMF(tuple(spec))
+    raise MEIOInputError(
         "a distribution must be an int, a list of probabilities, or a mapping with a 'type' field; "
-        f"got {spec!r}"
+        f"got {show(spec)}"
     )

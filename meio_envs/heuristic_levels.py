@@ -6,7 +6,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from meio_envs.network import NetworkSpec
+from meio_envs.network import NetworkError, NetworkSpec
 
 __all__ = ["da_levels", "default_base_stock"]
 
@@ -35,7 +35,13 @@ def default_base_stock(network: NetworkSpec) -> np.ndarray:
     given = [sp.base_stock for sp in network.stock_points]
     if all(g is not None for g in given):
         return np.asarray(given, dtype=np.int64)
-    levels = np.array(da_levels(network), dtype=np.int64)
+    try:
+        levels = np.array(da_levels(network), dtype=np.int64)
+    except ValueError as exc:  # the heuristics package is standalone and raises plain ValueError
+        raise NetworkError(
+            f"base-stock levels of network {network.name!r}: the DA heuristic cannot compute them ({exc}); "
+            "give base_stock for every stock point"
+        ) from None
     for i, g in enumerate(given):
         if g is not None:
             levels[i] = g

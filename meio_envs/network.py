@@ -17,14 +17,18 @@ arrays the simulator needs. Users write networks as a dict, YAML or JSON file::
 Node order (used by every array in the package): upstream to downstream by echelon (highest
 echelon first), then by name in natural order (``R2`` before ``R10``). Echelon 1 = retailers;
 a stock point's echelon is one more than the highest echelon among its customers.
+
+Every field is checked with :mod:`meio_envs.validation` (exact types, ranges with upper limits);
+files are read with the bounded parsers of :mod:`meio_envs.safe_files`, and profile paths are
+resolved relative to the network file and confined to its folder unless the caller opts out.
+Errors are :class:`NetworkError`, a :class:`~meio_envs.validation.MEIOInputError`.
 """
 
 from __future__ import annotations
 
-import json
-import math
 import os
 import re
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -33,14 +37,33 @@ from typing import Any
 
 import numpy as np
 
-from meio_envs.distributions import Distribution, distribution_from_dict
+from meio_envs.core.rng import SLOTS_PER_PERIOD_MAX
+from meio_envs.distributions import Distribution, check_pmf, distribution_from_dict
+from meio_envs.safe_files import parse_json, parse_yaml
+from meio_envs.validation import (
+    MAX_BASE_STOCK,
+    MAX_DEMAND,
+    MAX_IP_BOUND,
+    MAX_LEAD_TIME,
+    MAX_NETWORK_FILE_BYTES,
+    MAX_ORDER,
+    MAX_STOCK_POINTS,
+    MAX_SUPPLIERS,
+    MAX_UNIT_COST,
+    MEIOInputError,
+    exact_int,
+    finite_float,
+    read_text_file,
+    show,
+    text,
+)
 
 __all__ = ["EXTERNAL", "NetworkError", "NetworkSpec", "StockPoint"]
 
 EXTERNAL = "external"
 
 
-class NetworkError(ValueError):
+class NetworkError(MEIOInputError):
     """A network description that cannot be simulated, with the reason and what is allowed."""
 
 
@@ -82,33 +105,32 @@ class StockPoint:
     base_stock: int | None = None
 
     def __post_init__(self) -> None:
-        where = f"stock point {self.name!r}"
-        if not isinstance(self.name, str) or not self.name or self.name == EXTERNAL:
+        try:
+            self._validate()
+        except NetworkError:
+            raise
+        except MEIOInputError as exc:
+            raise NetworkError(str(exc)) from None
+
+    def _validate(self) -> None:
+        """Check every field and store it in its canonical type (floats, ints, tuples)."""
+        put = lambda attr, v: object.__setattr__(self, attr, v)  # noqa: E731 - frozen dataclass
+        text("stock point name", self.name)
+        if self.name == EXTERNAL:
             raise NetworkError(f"stock point names must be non-empty strings other than {EXTERNAL!r}, got {self.name!r}")
+        where = f"stock point {self.name!r}"
         for attr in ("holding", "backorder", "order_fixed_cost", "order_unit_cost"):
-            v = getattr(self, attr)
-            if not (isinstance(v, (int, float, np.number)) and math.isfinite(v) and v >= 0):
-                raise NetworkError(f"{where}: {attr} must be a finite number >= 0, got {v!r}")
-        if not (float(self.max_order).is_integer() and self.max_order > 0):
-            raise NetworkError(f"{where}: max_order must be a positive integer, got {self.max_order!r}")
-        if len(self.ip_bounds) != 2 or not all(math.isfinite(float(x)) for x in self.ip_bounds):
-            raise NetworkError(f"{where}: ip_bounds must be two finite numbers (low, margin), got {self.ip_bounds!r}")
-        if self.ip_bounds[1] <= 0:
-            raise NetworkError(f"{where}: ip_bounds margin must be > 0, got {self.ip_bounds[1]!r}")
-        if not isinstance(self.lead_time, Distribution):
-            raise NetworkError(f"{where}: lead_time must be a Distribution")
+            put(attr, finite_float(f"{where}: {attr}", getattr(self, attr), 0.0, MAX_UNIT_COST))
+        put("max_order", exact_int(f"{where}: max_order", self.max_order, 1, MAX_ORDER))
+        put("suppliers", _suppliers(where, self.suppliers))
+        put("ip_bounds", _ip_bounds(where, self.ip_bounds))
+        _check_distribution(f"{where}: lead_time", self.lead_time, MAX_LEAD_TIME)
         if self.lead_time.pmf()[0] > 0:
             raise NetworkError(f"{where}: lead times must be >= 1 period; the lead-time PMF puts mass on 0")
-        if self.demand is not None and not isinstance(self.demand, Distribution):
-            raise NetworkError(f"{where}: demand must be a Distribution or None")
-        if not self.suppliers:
-            raise NetworkError(f"{where}: has no supplier; list upstream stock points or [{EXTERNAL!r}]")
-        if EXTERNAL in self.suppliers and len(self.suppliers) > 1:
-            raise NetworkError(f"{where}: {EXTERNAL!r} cannot be combined with other suppliers")
-        if len(set(self.suppliers)) != len(self.suppliers):
-            raise NetworkError(f"{where}: duplicate supplier in {self.suppliers}")
-        if self.base_stock is not None and (int(self.base_stock) != self.base_stock or self.base_stock < 0):
-            raise NetworkError(f"{where}: base_stock must be a non-negative integer or None, got {self.base_stock!r}")
+        if self.demand is not None:
+            _check_distribution(f"{where}: demand", self.demand, MAX_DEMAND)
+        if self.base_stock is not None:
+            put("base_stock", exact_int(f"{where}: base_stock", self.base_stock, 0, MAX_BASE_STOCK))
 
     @property
     def external(self) -> bool:
@@ -136,6 +158,42 @@ class StockPoint:
         return d
 
 
+def _suppliers(where: str, value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = (value,)
+    if not isinstance(value, Sequence) or isinstance(value, bytes):
+        raise NetworkError(
+            f"{where}: suppliers must be a list of stock point names or [{EXTERNAL!r}], got {show(value)}"
+        )
+    if not value:
+        raise NetworkError(f"{where}: has no supplier; list upstream stock points or [{EXTERNAL!r}]")
+    if len(value) > MAX_SUPPLIERS:
+        raise NetworkError(f"{where}: suppliers may list at most {MAX_SUPPLIERS} stock points, got {len(value)}")
+    sups = tuple(text(f"{where}: suppliers[{i}]", s) for i, s in enumerate(value))
+    if EXTERNAL in sups and len(sups) > 1:
+        raise NetworkError(f"{where}: {EXTERNAL!r} cannot be combined with other suppliers")
+    if len(set(sups)) != len(sups):
+        raise NetworkError(f"{where}: duplicate supplier in {list(sups)}; list each supplier once")
+    return sups
+
+
+def _ip_bounds(where: str, value: Any) -> tuple[float, float]:
+    if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Sequence) or len(value) != 2:
+        raise NetworkError(f"{where}: ip_bounds must be two finite numbers [low, margin], got {show(value)}")
+    low = finite_float(f"{where}: ip_bounds low", value[0], -MAX_IP_BOUND, MAX_IP_BOUND)
+    margin = finite_float(f"{where}: ip_bounds margin", value[1], 0.0, MAX_IP_BOUND, lo_open=True)
+    return low, margin
+
+
+def _check_distribution(name: str, dist: Any, max_value: int) -> None:
+    """A :class:`Distribution` whose PMF is proper and ends at ``max_value`` or below."""
+    if not isinstance(dist, Distribution):
+        raise NetworkError(f"{name} must be a Distribution, got {show(dist)}")
+    pmf = check_pmf(dist.pmf(), name)  # user subclasses define pmf() themselves
+    if pmf.size - 1 > max_value:
+        raise NetworkError(f"{name}: values must be <= {max_value}, but the distribution reaches {pmf.size - 1}")
+
+
 _SP_FIELDS = {
     "name", "suppliers", "holding", "backorder", "max_order", "ip_bounds", "lead_time", "demand",
     "order_fixed_cost", "order_unit_cost", "base_stock", "echelon",
@@ -151,11 +209,26 @@ class NetworkSpec:
     metadata: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
+        if isinstance(self.stock_points, (str, bytes, Mapping)) or not isinstance(self.stock_points, Sequence):
+            raise NetworkError(f"stock_points must be a sequence of StockPoint, got {show(self.stock_points)}")
         sps = tuple(self.stock_points)
         if not sps:
             raise NetworkError("a network needs at least one stock point")
+        if len(sps) > MAX_STOCK_POINTS:
+            raise NetworkError(f"a network may have at most {MAX_STOCK_POINTS} stock points, got {len(sps)}")
+        bad = next((i for i, sp in enumerate(sps) if not isinstance(sp, StockPoint)), None)
+        if bad is not None:
+            raise NetworkError(f"stock_points[{bad}] must be a StockPoint, got {show(sps[bad])}")
+        try:
+            text("network name", self.name)
+        except MEIOInputError as exc:
+            raise NetworkError(str(exc)) from None
+        if not isinstance(self.metadata, Mapping):
+            raise NetworkError(f"network metadata must be a mapping, got {show(self.metadata)}")
+        object.__setattr__(self, "metadata", dict(self.metadata))
         names = [sp.name for sp in sps]
-        dupes = sorted({n for n in names if names.count(n) > 1})
+        counts = Counter(names)
+        dupes = sorted(n for n, k in counts.items() if k > 1)
         if dupes:
             raise NetworkError(f"duplicate stock point names: {dupes}; names must be unique")
         known = set(names)
@@ -191,6 +264,15 @@ class NetworkSpec:
                     f"stock point {sp.name!r}: backorder cost is charged only on units owed to the "
                     "external market, so it must be 0 for a stock point without demand"
                 )
+        # The counter-based generator gives each period SLOTS_PER_PERIOD_MAX uniforms; more slots
+        # would reuse the next period's draws.
+        n_edges = sum(len(sp.suppliers) for sp in sps if not sp.external)
+        n_slots = sum(sp.demand is not None for sp in sps) + n_edges + 2 * len(sps)
+        if n_slots > SLOTS_PER_PERIOD_MAX:
+            raise NetworkError(
+                f"the network needs {n_slots} random draws per period (retailers + supply edges + "
+                f"external stock points + stock points); at most {SLOTS_PER_PERIOD_MAX} are allowed"
+            )
         order = sorted(names, key=lambda n: (-echelon[n], _natural_key(n)))
         object.__setattr__(self, "stock_points", tuple(by_name[n] for n in order))
         object.__setattr__(self, "_echelon", tuple(echelon[n] for n in order))
@@ -290,40 +372,57 @@ class NetworkSpec:
         return {"name": self.name, "stock_points": [sp.to_dict() for sp in self.stock_points]}
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any], *, base_dir: str | os.PathLike[str] | None = None) -> NetworkSpec:
-        """Build and validate a network from plain data (see the module docstring for the format)."""
+    def from_dict(
+        cls,
+        data: Mapping[str, Any],
+        *,
+        base_dir: str | os.PathLike[str] | None = None,
+        allow_outside_base_dir: bool = False,
+    ) -> NetworkSpec:
+        """Build and validate a network from plain data (see the module docstring for the format).
+
+        Profile paths (``{type: profile, path: ...}``) are resolved against ``base_dir`` (the
+        working directory when None) and must stay inside it unless ``allow_outside_base_dir``.
+        """
         if not isinstance(data, Mapping) or "stock_points" not in data:
-            raise NetworkError("a network description must be a mapping with a 'stock_points' list")
+            raise NetworkError(
+                f"a network description must be a mapping with a 'stock_points' list, got {show(data)}"
+            )
+        unknown = sorted(str(k) for k in data if k not in _TOP_FIELDS)
+        if unknown:
+            raise NetworkError(f"unknown top-level fields {unknown}; allowed: {sorted(_TOP_FIELDS)}")
         raw = data["stock_points"]
         if not isinstance(raw, Sequence) or isinstance(raw, (str, bytes)):
-            raise NetworkError("'stock_points' must be a list of mappings")
+            raise NetworkError(f"'stock_points' must be a list of mappings, got {show(raw)}")
+        if len(raw) > MAX_STOCK_POINTS:
+            raise NetworkError(f"a network may have at most {MAX_STOCK_POINTS} stock points, got {len(raw)}")
+        tables: dict[Path, Any] = {}  # profile CSVs parsed once per network
+        read = lambda spec, kind: _dist(spec, kind, base_dir, allow_outside_base_dir, tables)  # noqa: E731
         sps = []
         for i, item in enumerate(raw):
             if not isinstance(item, Mapping):
-                raise NetworkError(f"stock_points[{i}] must be a mapping, got {type(item).__name__}")
-            unknown = set(item) - _SP_FIELDS
+                raise NetworkError(f"stock_points[{i}] must be a mapping, got {show(item)}")
+            unknown = sorted(str(k) for k in item if k not in _SP_FIELDS)
             if unknown:
-                raise NetworkError(f"stock_points[{i}]: unknown fields {sorted(unknown)}; allowed: {sorted(_SP_FIELDS)}")
+                raise NetworkError(f"stock_points[{i}]: unknown fields {unknown}; allowed: {sorted(_SP_FIELDS)}")
             missing = {"name", "suppliers", "holding", "max_order", "ip_bounds", "lead_time"} - set(item)
             if missing:
-                raise NetworkError(f"stock_points[{i}] ({item.get('name', '?')}): missing fields {sorted(missing)}")
+                raise NetworkError(f"stock_points[{i}] ({show(item.get('name', '?'))}): missing fields {sorted(missing)}")
             name = item["name"]
+            where = f"stock point {name!r}" if isinstance(name, str) else f"stock_points[{i}]"
             try:
-                lead = _dist(item["lead_time"], base_dir, kind="lead_time")
-                demand = _dist(item["demand"], base_dir, kind="demand") if item.get("demand") is not None else None
-            except ValueError as exc:
-                raise NetworkError(f"stock point {name!r}: {exc}") from None
-            sups = item["suppliers"]
-            if isinstance(sups, str):
-                sups = [sups]
+                lead = read(item["lead_time"], "lead_time")
+                demand = read(item["demand"], "demand") if item.get("demand") is not None else None
+            except MEIOInputError as exc:
+                raise NetworkError(f"{where}: {exc}") from None
             sps.append(
                 StockPoint(
                     name=name,
-                    suppliers=tuple(sups),
+                    suppliers=item["suppliers"],
                     holding=item["holding"],
                     backorder=item.get("backorder", 0.0),
                     max_order=item["max_order"],
-                    ip_bounds=tuple(item["ip_bounds"]),  # type: ignore[arg-type]
+                    ip_bounds=item["ip_bounds"],
                     lead_time=lead,
                     demand=demand,
                     order_fixed_cost=item.get("order_fixed_cost", 0.0),
@@ -331,41 +430,62 @@ class NetworkSpec:
                     base_stock=item.get("base_stock"),
                 )
             )
-        return cls(tuple(sps), name=str(data.get("name", "custom")), metadata=dict(data.get("metadata", {})))
+        net = cls(tuple(sps), name=data.get("name", "custom"), metadata=data.get("metadata", {}))
+        for item in raw:  # 'echelon' is derived; a given one must agree rather than be ignored
+            if "echelon" in item:
+                derived = int(net.echelons[net.index[item["name"]]])
+                given = exact_int(f"stock point {item['name']!r}: echelon", item["echelon"], 1, MAX_STOCK_POINTS)
+                if given != derived:
+                    raise NetworkError(
+                        f"stock point {item['name']!r}: echelon is {given} but the structure gives {derived}; "
+                        "echelons are derived (retailers are 1), so drop the field or correct it"
+                    )
+        return net
 
     @classmethod
-    def from_file(cls, path: str | os.PathLike[str]) -> NetworkSpec:
-        """Read a ``.yaml``/``.yml`` or ``.json`` network file."""
+    def from_file(cls, path: str | os.PathLike[str], *, allow_outside_base_dir: bool = False) -> NetworkSpec:
+        """Read a ``.yaml``/``.yml`` or ``.json`` network file (at most ``MAX_NETWORK_FILE_BYTES``).
+
+        Profile paths inside it are relative to the file's folder and must stay inside that folder
+        unless ``allow_outside_base_dir``.
+        """
         p = Path(path)
-        text = p.read_text()
-        if p.suffix.lower() in {".yaml", ".yml"}:
-            import yaml
-
-            data = yaml.safe_load(text)
-        elif p.suffix.lower() == ".json":
-            data = json.loads(text)
-        else:
+        suffix = p.suffix.lower()
+        if suffix not in {".yaml", ".yml", ".json"}:
             raise NetworkError(f"{p}: network files must end in .yaml, .yml or .json")
-        return cls.from_dict(data, base_dir=p.parent)
+        try:
+            source = read_text_file(p, max_bytes=MAX_NETWORK_FILE_BYTES, what="network file")
+            data = parse_json(source, str(p)) if suffix == ".json" else parse_yaml(source, str(p))
+        except NetworkError:
+            raise
+        except MEIOInputError as exc:
+            raise NetworkError(str(exc)) from None
+        return cls.from_dict(data, base_dir=p.parent, allow_outside_base_dir=allow_outside_base_dir)
 
 
-def _dist(spec: Any, base_dir: str | os.PathLike[str] | None, *, kind: str) -> Distribution:
+_TOP_FIELDS = {"name", "stock_points", "metadata"}
+
+
+def _dist(
+    spec: Any,
+    kind: str,
+    base_dir: str | os.PathLike[str] | None,
+    allow_outside: bool,
+    tables: dict[Path, Any],
+) -> Distribution:
     """Distribution from plain data; ``{type: profile, path, product, target_mean}`` reads a CSV."""
-    if isinstance(spec, Mapping) and spec.get("type") == "profile":
-        from meio_envs.distributions import EmpiricalPMF
-        from meio_envs.profiles import build_profile, read_daily_table
+    try:
+        if isinstance(spec, Mapping) and spec.get("type") == "profile":
+            from meio_envs.profiles import profile_distribution
 
-        path = Path(spec["path"])
-        if base_dir is not None and not path.is_absolute():
-            path = Path(base_dir) / path
-        table = read_daily_table(path, layout=spec.get("layout", "auto"))
-        product = str(spec["product"])
-        if product not in table:
-            raise ValueError(f"product {product!r} not in {path}; products: {sorted(table)[:10]}...")
-        default_mean = 10.0 if kind == "demand" else 3.0
-        pmf = build_profile(table[product], float(spec.get("target_mean", default_mean)), kind=kind)
-        return EmpiricalPMF(tuple(pmf), label=f"{product} {kind}")
-    return distribution_from_dict(spec)
+            return profile_distribution(
+                spec, kind=kind, base_dir=base_dir, allow_outside_base_dir=allow_outside, cache=tables  # type: ignore[arg-type]
+            )
+        return distribution_from_dict(spec)
+    except NetworkError:
+        raise
+    except MEIOInputError as exc:
+        raise MEIOInputError(f"{kind}: {exc}") from None
 
 
 def _echelons(by_name: Mapping[str, StockPoint], customers: Mapping[str, list[str]]) -> dict[str, int]:
@@ -382,6 +502,7 @@ def _echelons(by_name: Mapping[str, StockPoint], customers: Mapping[str, list[st
                 if pending[s] == 0:
                     ready.append(s)
     if len(ech) != len(by_name):
-        cyc = sorted(set(by_name) - set(ech))
-        raise NetworkError(f"the supply edges contain a cycle through {cyc}; networks must be acyclic")
+        cyc = sorted(set(by_name) - set(ech), key=_natural_key)
+        more = f" and {len(cyc) - 10} more" if len(cyc) > 10 else ""
+        raise NetworkError(f"the supply edges contain a cycle through {cyc[:10]}{more}; networks must be acyclic")
     return ech

@@ -33,6 +33,13 @@ Inputs are daily tables in either layout:
 :func:`build_profiles` applies :func:`build_profile` to each product. pandas is needed only for these
 two table readers (``pip install pandas``); the built-in profiles load with the standard library.
 
+CSV files are read strictly (:func:`meio_envs.safe_files.parse_csv`): at most ``MAX_CSV_BYTES``,
+every row with exactly one value per header column, errors naming the file and line but never
+quoting the file. :func:`profile_distribution` builds the ``{type: profile, ...}`` distributions of
+network files: the path is resolved against the network file's folder and must stay inside it
+unless the caller opts out, and each file is parsed once per network however many stock points
+use it.
+
 The built-in profiles (:func:`load_builtin_profiles`) are 18 demand PMFs (mean 10) and 18 lead-time
 PMFs (mean 3) for products SKU0..SKU17 of the MABIM ``sku2778`` data (Apache-2.0), derived with this
 module by ``benchmarks/regenerate_profiles.py``; ``meio_envs/data/PROVENANCE.md`` says what data went in.
@@ -53,6 +60,18 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from meio_envs.distributions import EmpiricalPMF
+from meio_envs.safe_files import parse_csv
+from meio_envs.validation import (
+    MAX_CSV_BYTES,
+    MAX_SUPPORT,
+    MEIOInputError,
+    choice,
+    confined_path,
+    finite_float,
+    read_text_file,
+    show,
+    text,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -61,11 +80,14 @@ __all__ = [
     "DEMAND_TARGET_MEAN",
     "LEAD_TIME_TARGET_MEAN",
     "BuiltinProfiles",
+    "CsvTable",
     "build_profile",
     "build_profiles",
     "builtin_distributions",
     "load_builtin_profiles",
+    "profile_distribution",
     "profile_stats",
+    "read_csv_table",
     "read_daily_table",
     "round_half_away_from_zero",
 ]
@@ -99,7 +121,7 @@ def round_half_away_from_zero(values: np.ndarray) -> np.ndarray:
 
 def _check_kind(kind: str) -> None:
     if kind not in _KINDS:
-        raise ValueError(f"kind must be 'demand' or 'lead_time', got {kind!r}")
+        raise MEIOInputError(f"kind must be 'demand' or 'lead_time', got {show(kind)}")
 
 
 def _as_float_series(series: Any) -> np.ndarray:
@@ -107,21 +129,21 @@ def _as_float_series(series: Any) -> np.ndarray:
     if hasattr(series, "to_numpy") and not isinstance(series, np.ndarray):
         series = series.to_numpy()
     if isinstance(series, (str, bytes)):
-        raise ValueError(f"series must be a sequence of numbers, got a string {series!r}")
+        raise MEIOInputError(f"series must be a sequence of numbers, got a string {show(series)}")
     arr = np.asarray(series)
     if arr.dtype == bool:
-        raise ValueError("series must hold numbers, got booleans")
+        raise MEIOInputError("series must hold numbers, got booleans")
     if arr.dtype.kind not in "iuf":
         try:
             arr = arr.astype(np.float64)
         except (TypeError, ValueError):
             bad = next((v for v in np.ravel(arr) if not _is_number(v)), None)
-            raise ValueError(
+            raise MEIOInputError(
                 f"series must hold numbers; found non-numeric value {bad!r} (dtype {arr.dtype})"
             ) from None
     arr = np.asarray(arr, dtype=np.float64)
     if arr.ndim != 1:
-        raise ValueError(f"series must be one-dimensional (one value per day), got shape {arr.shape}")
+        raise MEIOInputError(f"series must be one-dimensional (one value per day), got shape {arr.shape}")
     return arr
 
 
@@ -137,23 +159,23 @@ def _is_number(v: Any) -> bool:
 
 def _validate_series(arr: np.ndarray) -> None:
     if arr.size == 0:
-        raise ValueError("series is empty: need at least one daily value")
+        raise MEIOInputError("series is empty: need at least one daily value")
     bad = ~np.isfinite(arr)
     if bad.any():
         idx = np.flatnonzero(bad)
-        raise ValueError(
+        raise MEIOInputError(
             f"series contains {idx.size} NaN/infinite value(s) (first at position {idx[0]}); "
             "fill or drop missing days before building a profile"
         )
     neg = arr < 0
     if neg.any():
         idx = np.flatnonzero(neg)
-        raise ValueError(
-            f"series contains {idx.size} negative value(s) (first {arr[idx[0]]:g} at position "
-            f"{idx[0]}); demand and lead times must be >= 0"
+        raise MEIOInputError(
+            f"series contains {idx.size} negative value(s) (first at position {idx[0]}); "
+            "demand and lead times must be >= 0"
         )
     if float(arr.sum()) == 0.0:
-        raise ValueError(
+        raise MEIOInputError(
             "series is all zeros (mean 0), so it cannot be scaled to a target mean; "
             "drop this product"
         )
@@ -177,18 +199,19 @@ def build_profile(series: Any, target_mean: float, *, kind: ProfileKind) -> np.n
             ``target_mean`` or ``kind``.
     """
     _check_kind(kind)
-    try:
-        tm = float(target_mean)
-    except (TypeError, ValueError):
-        raise ValueError(f"target_mean must be a positive number, got {target_mean!r}") from None
-    if not (math.isfinite(tm) and tm > 0):
-        raise ValueError(f"target_mean must be a positive finite number, got {target_mean!r}")
+    tm = finite_float("target_mean", target_mean, 0.0, MAX_SUPPORT, lo_open=True)
     x = _as_float_series(series)
     _validate_series(x)
     scaled = x * tm / float(np.mean(x))
     rounded = round_half_away_from_zero(scaled)
     if kind == "lead_time":
         rounded = np.maximum(rounded, 1.0)
+    top = float(rounded.max())
+    if top > MAX_SUPPORT:  # checked before np.bincount allocates a table that long
+        raise MEIOInputError(
+            f"target_mean={tm:g} scales the series up to {top:.0f}; values must stay <= {MAX_SUPPORT} "
+            "(lower target_mean)"
+        )
     ints = rounded.astype(np.int64)
     counts = np.bincount(ints)
     return counts.astype(np.float64) / float(ints.size)
@@ -228,38 +251,61 @@ def _require_pandas() -> Any:
     return pd
 
 
-def _count_leading_comments(path: Path) -> int:
-    """Number of leading lines starting with '#' (the MABIM demand file has one)."""
-    n = 0
-    with open(path, encoding="utf-8-sig") as fh:
-        for line in fh:
-            if line.lstrip().startswith("#"):
-                n += 1
-            else:
-                break
-    return n
+_NA_TOKENS = frozenset(
+    {"", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN", "<NA>",
+     "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null"}
+)  # pandas' default missing-value markers, so strict parsing reads missing days as pandas did
 
 
-def _read_csv(source: str | os.PathLike[str]) -> pd.DataFrame:
+@dataclass(frozen=True, eq=False)
+class CsvTable:
+    """A CSV file parsed strictly: string cells, and the file line of every row (for messages)."""
+
+    path: Path
+    frame: pd.DataFrame  # one column per header name, str cells, RangeIndex
+    lines: np.ndarray  # (rows,) int64 file line of each row
+
+
+def read_csv_table(path: str | os.PathLike[str], *, max_bytes: int = MAX_CSV_BYTES) -> CsvTable:
+    """Read a daily CSV file with the strict parser (see :func:`meio_envs.safe_files.parse_csv`)."""
     pd = _require_pandas()
-    path = Path(source)
-    if not path.is_file():
-        raise FileNotFoundError(f"daily table not found: {path}")
-    skip = _count_leading_comments(path)
-    # Blank lines (the MABIM VLT file has one after its header) are skipped by pandas by default.
-    return pd.read_csv(path, skiprows=skip, skip_blank_lines=True, encoding="utf-8-sig")
+    p = Path(path)
+    header, rows, lines = parse_csv(read_text_file(p, max_bytes=max_bytes, what="daily table"), str(p))
+    frame = pd.DataFrame(rows, columns=header, dtype=object) if rows else pd.DataFrame(columns=header)
+    return CsvTable(p, frame, np.asarray(lines, dtype=np.int64))
 
 
-def _find_column(df: pd.DataFrame, name: str, what: str) -> Any:
+class _Rows:
+    """Where a table's rows come from: a file (line numbers, content withheld) or a DataFrame."""
+
+    def __init__(self, table: CsvTable | None) -> None:
+        self.table = table
+
+    @property
+    def is_file(self) -> bool:
+        return self.table is not None
+
+    def at(self, label: Any) -> str:
+        if self.table is None:
+            return f"row {label!r}"
+        return f"{self.table.path} line {int(self.table.lines[int(label)])}"
+
+    def value(self, v: Any) -> str:
+        """`` 'v'`` for a DataFrame the caller built; nothing for a file (never echo a file)."""
+        return "" if self.is_file else f" {show(v)}"
+
+
+def _find_column(df: pd.DataFrame, name: str, what: str, rows: _Rows) -> Any:
     """Column ``name``; failing that the only column equal to it ignoring case (``Date``/``date``)."""
     if name in df.columns:
         return name
     matches = [c for c in df.columns if str(c).strip().lower() == name.strip().lower()]
     if len(matches) == 1:
         return matches[0]
-    raise ValueError(
-        f"no {what} column {name!r} in the table (columns: {_show_columns(df)}); "
-        f"pass {what}_column=... to name it"
+    cols = f"{df.shape[1]} columns" if rows.is_file else f"columns: {_show_columns(df)}"
+    where = f" of {rows.table.path}" if rows.table is not None else ""
+    raise MEIOInputError(
+        f"no {what} column {name!r} in the table{where} ({cols}); pass {what}_column=... to name it"
     )
 
 
@@ -271,43 +317,58 @@ def _show_columns(df: pd.DataFrame, limit: int = 8) -> str:
 
 def _has_column(df: pd.DataFrame, name: str) -> bool:
     try:
-        _find_column(df, name, "x")
-    except ValueError:
+        _find_column(df, name, "x", _Rows(None))
+    except MEIOInputError:
         return False
     return True
 
 
-def _parse_dates(values: pd.Series, where: str) -> pd.Series:
+def _parse_dates(values: pd.Series, rows: _Rows) -> pd.Series:
     pd = _require_pandas()
     try:
-        return pd.to_datetime(values)
-    except (ValueError, TypeError) as exc:
-        raise ValueError(f"{where}: could not parse the dates ({exc})") from None
+        dates = pd.to_datetime(values)
+    except (ValueError, TypeError, OverflowError):
+        dates = None
+    if dates is not None and not dates.isna().any():
+        return dates
+    for label, v in values.items():  # error path only: find the first bad date
+        try:
+            ok = not pd.isna(pd.to_datetime(v))
+        except (ValueError, TypeError, OverflowError):
+            ok = False
+        if not ok or dates is not None and pd.isna(dates[label]):
+            raise MEIOInputError(f"{rows.at(label)}: the date{rows.value(v)} is missing or cannot be parsed")
+    raise MEIOInputError("date column: the dates do not share one format; write them all as YYYY-MM-DD")
 
 
-def _numeric(values: pd.Series, product: str) -> np.ndarray:
-    """Values as float64; NaN stays NaN (build_profile rejects it), text is an error here."""
+def _numeric(values: pd.Series, product: str, rows: _Rows) -> np.ndarray:
+    """Values as float64; missing stays NaN (build_profile rejects it), text is an error here."""
     pd = _require_pandas()
+    if rows.is_file:
+        values = values.map(lambda c: np.nan if c.strip() in _NA_TOKENS else c)
     num = pd.to_numeric(values, errors="coerce")
     bad = num.isna() & values.notna()
     if bad.any():
-        first = values[bad].iloc[0]
-        raise ValueError(f"product {product!r}: non-numeric value {first!r}")
+        label = values.index[np.flatnonzero(bad.to_numpy())[0]]
+        raise MEIOInputError(f"product {product!r}: {rows.at(label)}: non-numeric value{rows.value(values[label])}")
     return num.to_numpy(dtype=np.float64, na_value=np.nan)
 
 
 def _date_mask(dates: pd.Series, start: Any, end: Any) -> pd.Series:
     pd = _require_pandas()
     mask = pd.Series(True, index=dates.index)
-    if start is not None:
-        mask &= dates >= pd.Timestamp(start)
-    if end is not None:
-        mask &= dates <= pd.Timestamp(end)
+    try:
+        if start is not None:
+            mask &= dates >= pd.Timestamp(start)
+        if end is not None:
+            mask &= dates <= pd.Timestamp(end)
+    except (ValueError, TypeError) as exc:
+        raise MEIOInputError(f"start and end must be dates, got start={show(start)}, end={show(end)} ({exc})") from None
     return mask
 
 
 def read_daily_table(
-    source: str | os.PathLike[str] | pd.DataFrame,
+    source: str | os.PathLike[str] | pd.DataFrame | CsvTable,
     *,
     layout: Literal["auto", "wide", "long"] = "auto",
     date_column: str = "date",
@@ -320,9 +381,10 @@ def read_daily_table(
     """Read a daily table into ``{product: float64 values in date order}``.
 
     Args:
-        source: a pandas DataFrame or the path of a CSV file. CSV files may start with ``#`` comment
-            lines and contain blank lines (both occur in the MABIM files), and dates in any format
-            pandas parses (``2018-07-01``, ``2018/7/1``).
+        source: a pandas DataFrame, the path of a CSV file, or a :class:`CsvTable` already read.
+            CSV files may start with ``#`` comment lines and contain blank lines (both occur in the
+            MABIM files), and dates in any format pandas parses (``2018-07-01``, ``2018/7/1``).
+            Every other line must have one value per header column.
         layout: ``"wide"`` (date column + one column per product), ``"long"`` (one row per date and
             product) or ``"auto"``: long when the table has both ``product_column`` and
             ``value_column``, wide otherwise.
@@ -334,75 +396,130 @@ def read_daily_table(
 
     Rows are sorted by date (stable). Repeated dates (wide) or repeated (date, product) pairs (long)
     are errors; missing days are *not* filled in (each product's series is the rows it has), and
-    missing values come back as NaN, which :func:`build_profile` rejects with a clear error.
+    missing values come back as NaN, which :func:`build_profile` rejects with a clear error. Errors
+    about a file name its lines and never quote its content.
 
     Raises:
         ImportError: pandas is not installed.
-        FileNotFoundError: the CSV path does not exist.
-        ValueError: bad layout, missing columns or products, unparseable dates, duplicates, text values.
+        MEIOFileNotFoundError: the CSV path does not exist (also a ``FileNotFoundError``).
+        MEIOInputError: bad layout, a file too large or malformed (ragged rows, bad header), missing
+            columns or products, unparseable dates, duplicates, text values.
     """
     pd = _require_pandas()
-    if layout not in _LAYOUTS:
-        raise ValueError(f"layout must be one of {_LAYOUTS}, got {layout!r}")
-    if isinstance(source, pd.DataFrame):
-        df = source
+    choice("layout", layout, _LAYOUTS)
+    if isinstance(source, CsvTable):
+        table: CsvTable | None = source
     elif isinstance(source, (str, os.PathLike)):
-        df = _read_csv(source)
+        table = read_csv_table(source)
+    elif isinstance(source, pd.DataFrame):
+        table = None
     else:
-        raise TypeError(f"source must be a pandas DataFrame or a CSV path, got {type(source).__name__}")
+        raise MEIOInputError(f"source must be a pandas DataFrame or a CSV path, got {show(source)}")
+    df = source if table is None else table.frame
+    rows = _Rows(table)
     if df.shape[0] == 0:
-        raise ValueError("the daily table has no rows")
+        raise MEIOInputError("the daily table has no rows" + (f" ({table.path})" if table else ""))
     if layout == "auto":
         layout = (
             "long" if _has_column(df, product_column) and _has_column(df, value_column) else "wide"
         )
 
-    dcol = _find_column(df, date_column, "date")
-    dates = _parse_dates(df[dcol], "date column")
+    dcol = _find_column(df, date_column, "date", rows)
+    dates = _parse_dates(df[dcol], rows)
     keep = _date_mask(dates, start, end)
     if not keep.any():
-        raise ValueError(f"no rows between start={start!r} and end={end!r}")
+        raise MEIOInputError(f"no rows between start={show(start)} and end={show(end)}")
 
     out: dict[str, np.ndarray] = {}
     if layout == "wide":
-        if dates.duplicated().any():
-            dup = dates[dates.duplicated()].iloc[0]
-            raise ValueError(f"wide table: date {dup.date()} appears more than once")
+        dup = dates.duplicated()
+        if dup.any():
+            label = dates.index[np.flatnonzero(dup.to_numpy())[0]]
+            first = dates.index[np.flatnonzero((dates == dates[label]).to_numpy())[0]]
+            what = f"the date of {rows.at(label)} (first at {rows.at(first)})" if rows.is_file else (
+                f"date {dates[label].date()}"
+            )
+            raise MEIOInputError(f"wide table: {what} appears more than once")
         sub = df.loc[keep]
         order = np.argsort(dates[keep].to_numpy(), kind="stable")
         available = [c for c in df.columns if c != dcol]
         if not available:
-            raise ValueError("wide table has a date column but no product columns")
+            raise MEIOInputError("wide table has a date column but no product columns")
         names = {str(c): c for c in available}
         wanted = list(names) if products is None else [str(p) for p in products]
         missing = [p for p in wanted if p not in names]
         if missing:
-            raise ValueError(f"products not in the table: {missing} (columns: {_show_columns(df)})")
+            cols = f"{len(available)} product columns" if rows.is_file else f"columns: {_show_columns(df)}"
+            raise MEIOInputError(f"products not in the table: {missing} ({cols})")
         for p in wanted:
-            out[p] = _numeric(sub[names[p]], p)[order]
+            out[p] = _numeric(sub[names[p]], p, rows)[order]
         return out
 
-    pcol = _find_column(df, product_column, "product")
-    vcol = _find_column(df, value_column, "value")
+    pcol = _find_column(df, product_column, "product", rows)
+    vcol = _find_column(df, value_column, "value", rows)
     sub = pd.DataFrame(
         {"date": dates[keep], "product": df.loc[keep, pcol].astype(str), "value": df.loc[keep, vcol]}
     )
     dup = sub.duplicated(["date", "product"])
     if dup.any():
-        row = sub[dup].iloc[0]
-        raise ValueError(
-            f"long table: product {row['product']!r} has more than one row for {row['date'].date()}"
+        label = sub.index[np.flatnonzero(dup.to_numpy())[0]]
+        row = sub.loc[label]
+        what = f"{rows.at(label)}: its product" if rows.is_file else f"product {row['product']!r}"
+        raise MEIOInputError(
+            f"long table: {what} has more than one row for "
+            + ("its date" if rows.is_file else f"{row['date'].date()}")
         )
     table_order = list(dict.fromkeys(sub["product"]))
     wanted = table_order if products is None else [str(p) for p in products]
     missing = [p for p in wanted if p not in set(table_order)]
     if missing:
-        raise ValueError(f"products not in the table: {missing}")
+        raise MEIOInputError(f"products not in the table: {missing}")
     sub = sub.sort_values("date", kind="stable")
     groups = {name: g for name, g in sub.groupby("product", sort=False)}
     for p in wanted:
-        out[p] = _numeric(groups[p]["value"], p)
+        out[p] = _numeric(groups[p]["value"], p, rows)
     return out
+
+
+_PROFILE_FIELDS = ("type", "path", "product", "target_mean", "layout")
+
+
+def profile_distribution(
+    spec: Mapping[str, Any],
+    *,
+    kind: ProfileKind,
+    base_dir: str | os.PathLike[str] | None = None,
+    allow_outside_base_dir: bool = False,
+    cache: dict[Path, CsvTable] | None = None,
+) -> EmpiricalPMF:
+    """The distribution of a network file's ``{type: profile, path, product, target_mean, layout}``.
+
+    ``path`` is resolved against ``base_dir`` (the network file's folder; the working directory
+    when None) and, after symlinks are resolved, must lie inside it unless
+    ``allow_outside_base_dir``. ``cache`` maps resolved paths to parsed tables, so one file is
+    parsed once however many stock points read it. ``target_mean`` defaults to 10 for demand and
+    3 for lead times.
+    """
+    _check_kind(kind)
+    unknown = sorted(str(k) for k in spec if k not in _PROFILE_FIELDS)
+    if unknown or "path" not in spec or "product" not in spec:
+        raise MEIOInputError(
+            f"profile fields must be {list(_PROFILE_FIELDS)} (path and product required), got {sorted(map(str, spec))}"
+        )
+    path = confined_path("profile path", spec["path"], base_dir, allow_outside=allow_outside_base_dir)
+    product = text("profile product", spec["product"])
+    default = DEMAND_TARGET_MEAN if kind == "demand" else LEAD_TIME_TARGET_MEAN
+    target = finite_float("profile target_mean", spec.get("target_mean", default), 0.0, MAX_SUPPORT, lo_open=True)
+    layout = choice("profile layout", spec.get("layout", "auto"), _LAYOUTS)
+    cache = {} if cache is None else cache
+    if path not in cache:
+        cache[path] = read_csv_table(path)
+    series = read_daily_table(cache[path], layout=layout, products=[product])  # type: ignore[arg-type]
+    try:
+        pmf = build_profile(series[product], target, kind=kind)
+    except MEIOInputError as exc:
+        raise MEIOInputError(f"product {product!r} of {path}: {exc}") from None
+    return EmpiricalPMF(tuple(pmf), label=f"{product} {kind}")
 
 
 def build_profiles(
@@ -426,7 +543,7 @@ def build_profiles(
         wanted = list(source) if products is None else [str(p) for p in products]
         missing = [p for p in wanted if p not in source]
         if missing:
-            raise ValueError(f"products not in the mapping: {missing}")
+            raise MEIOInputError(f"products not in the mapping: {missing}")
         series = {p: source[p] for p in wanted}
     else:
         series = read_daily_table(source, layout=layout, products=products, **read_kwargs)
@@ -434,8 +551,8 @@ def build_profiles(
     for name, values in series.items():
         try:
             out[name] = build_profile(values, target_mean, kind=kind)
-        except ValueError as exc:
-            raise ValueError(f"product {name!r} ({kind}): {exc}") from None
+        except MEIOInputError as exc:
+            raise MEIOInputError(f"product {name!r} ({kind}): {exc}") from None
     return out
 
 
@@ -476,10 +593,10 @@ def _builtin_json_text() -> str:
 def _frozen_pmf(values: Any, label: str) -> np.ndarray:
     p = np.asarray(values, dtype=np.float64)
     if p.ndim != 1 or p.size == 0 or not np.all(np.isfinite(p)) or np.any(p < 0):
-        raise ValueError(f"built-in profile {label}: not a valid PMF")
+        raise MEIOInputError(f"built-in profile {label}: not a valid PMF")
     total = float(p.sum())
     if abs(total - 1.0) > 1e-9:
-        raise ValueError(f"built-in profile {label}: sums to {total!r}, not 1")
+        raise MEIOInputError(f"built-in profile {label}: sums to {total!r}, not 1")
     p = p / total  # the file stores 12 significant digits; renormalise the last ulps away
     p.setflags(write=False)
     return p
@@ -492,7 +609,7 @@ def parse_profiles_payload(payload: Mapping[str, Any]) -> BuiltinProfiles:
     for kind in _KINDS:
         table = payload[kind]["pmfs"]
         if list(table) != list(products):
-            raise ValueError(f"built-in {kind} profiles do not list the products in order {products}")
+            raise MEIOInputError(f"built-in {kind} profiles do not list the products in order {products}")
         pmfs[kind] = tuple(_frozen_pmf(table[p], f"{p} {kind}") for p in products)
     return BuiltinProfiles(
         demand=pmfs["demand"],

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from meio_envs.core.params import CostVariation
 from meio_envs.distributions import Distribution, EmpiricalPMF, Fixed, PoissonUniformMean, UniformInt
 from meio_envs.network import EXTERNAL, NetworkSpec, StockPoint
+from meio_envs.validation import MEIOInputError, show
 
 __all__ = [
     "LEVELS",
@@ -93,10 +94,10 @@ class ScenarioConfig:
 
 def parse_scenario_id(scenario_id: str) -> tuple[str, int]:
     """``"B4"`` -> ``("B", 4)`` with a clear error for unknown ids."""
-    sid = str(scenario_id).upper()
+    sid = scenario_id.upper() if isinstance(scenario_id, str) else ""
     if len(sid) != 2 or sid[0] not in STRUCTURES or not sid[1].isdigit() or int(sid[1]) not in LEVELS:
-        raise ValueError(
-            f"unknown scenario {scenario_id!r}; ids are a structure {sorted(STRUCTURES)} followed by a "
+        raise MEIOInputError(
+            f"unknown scenario {show(scenario_id)}; ids are a structure {sorted(STRUCTURES)} followed by a "
             f"level {sorted(LEVELS)}, e.g. 'B4'"
         )
     return sid[0], int(sid[1])
@@ -118,9 +119,15 @@ def make_network(
 
     Real-life levels (2, 4, 5) give node k (in node order) profile k; pass ``demand_profiles`` /
     ``lead_time_profiles`` (one distribution per node index, at least P of them) to use your own.
+    Profiles for a level that does not use them (demand at levels 1 and 3, lead times at 1, 2
+    and 3) are an error rather than silently ignored.
     """
-    if structure not in STRUCTURES or level not in LEVELS:
-        raise ValueError(f"unknown structure/level {structure!r}/{level!r}")
+    if not isinstance(structure, str) or structure not in STRUCTURES or type(level) is not int or level not in LEVELS:
+        raise MEIOInputError(
+            f"unknown structure/level {show(structure)}/{show(level)}; allowed: {sorted(STRUCTURES)} / {sorted(LEVELS)}"
+        )
+    _check_used("demand_profiles", demand_profiles, level, (2, 4, 5))
+    _check_used("lead_time_profiles", lead_time_profiles, level, (4, 5))
     desc, sup, ext = STRUCTURES[structure]
     draft = NetworkSpec(
         tuple(
@@ -138,8 +145,10 @@ def make_network(
         demand_profiles = demand_profiles or builtin_distributions("demand")
         lead_time_profiles = lead_time_profiles or builtin_distributions("lead_time")
     for label, profs in (("demand_profiles", demand_profiles), ("lead_time_profiles", lead_time_profiles)):
+        if profs is not None and (isinstance(profs, (str, bytes)) or not isinstance(profs, Sequence)):
+            raise MEIOInputError(f"{label} must be a list of distributions (one per stock point), got {show(profs)}")
         if profs is not None and len(profs) < P:
-            raise ValueError(f"{label}: need one distribution per stock point ({P}), got {len(profs)}")
+            raise MEIOInputError(f"{label}: need one distribution per stock point ({P}), got {len(profs)}")
     sps = []
     for k, (name, ech) in enumerate(zip(draft.names, draft.echelons)):
         p = ECHELON_PARAMS[int(ech)]
@@ -157,8 +166,20 @@ def make_network(
     return NetworkSpec(tuple(sps), name=f"{structure}{level}", metadata={"structure": desc, "level": level})
 
 
+def _check_used(label: str, profiles: object, level: int, levels: tuple[int, ...]) -> None:
+    if profiles is not None and level not in levels:
+        raise MEIOInputError(
+            f"{label}: scenario level {level} ({LEVELS[level]}) does not use them; allowed only at "
+            f"levels {list(levels)} (leave {label} unset)"
+        )
+
+
 def _as_dist(d: Distribution | Sequence[float]) -> Distribution:
-    return d if isinstance(d, Distribution) else EmpiricalPMF(tuple(float(x) for x in d))
+    if isinstance(d, Distribution):
+        return d
+    if isinstance(d, (str, bytes)) or not isinstance(d, Sequence):
+        raise MEIOInputError(f"a profile must be a Distribution or a list of probabilities, got {show(d)}")
+    return EmpiricalPMF(tuple(d))
 
 
 def make_scenario(

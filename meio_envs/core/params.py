@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from meio_envs.network import NetworkSpec
+from meio_envs.validation import MAX_BASE_STOCK, MAX_COST_FACTOR, MEIOInputError, int_array, range_pair, show
 
 __all__ = ["CostVariation", "SimParams", "SimState", "TableSampler"]
 
@@ -45,9 +46,9 @@ class CostVariation:
     backorder: tuple[float, float] = (0.5, 1.5)
 
     def __post_init__(self) -> None:
-        for name, (lo, hi) in (("holding", self.holding), ("backorder", self.backorder)):
-            if not (0 <= lo <= hi):
-                raise ValueError(f"CostVariation.{name}: need 0 <= low <= high, got ({lo}, {hi})")
+        for name in ("holding", "backorder"):  # finite and bounded: observations and costs stay finite
+            pair = range_pair(f"CostVariation.{name}", getattr(self, name), 0.0, MAX_COST_FACTOR)
+            object.__setattr__(self, name, pair)
 
 
 @dataclass(frozen=True, eq=False)
@@ -76,12 +77,16 @@ class SimParams:
 
     def __post_init__(self) -> None:
         net = self.network
+        if not isinstance(net, NetworkSpec):
+            raise MEIOInputError(f"network must be a NetworkSpec, got {show(net)}")
         P = net.num_nodes
-        bs = np.asarray(self.base_stock)
-        if bs.shape != (P,) or not np.all(np.isfinite(bs)) or np.any(bs < 0):
-            raise ValueError(f"base_stock must be {P} non-negative numbers (node order {net.names}), got {bs!r}")
+        if self.cost_variation is not None and not isinstance(self.cost_variation, CostVariation):
+            raise MEIOInputError(
+                f"cost_variation must be a CostVariation, None or 'auto', got {show(self.cost_variation)}"
+            )
         s = object.__setattr__
-        s(self, "base_stock", np.rint(bs).astype(np.int64))
+        bs = int_array("base_stock (one per stock point, node order)", self.base_stock, (P,), 0, MAX_BASE_STOCK)
+        s(self, "base_stock", bs)
         s(self, "holding", net.array("holding"))
         s(self, "backorder", net.array("backorder")[net.retailers])
         s(self, "fixed_order_cost", net.array("order_fixed_cost"))
