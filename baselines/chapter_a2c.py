@@ -215,6 +215,9 @@ def _train(args: argparse.Namespace, ident: TrialIdentity, cp: ChapterParams, ru
     train_env = venv if args.no_norm_reward else VecNormalize(venv, norm_obs=False, norm_reward=True,
                                                                gamma=args.gamma)
     model = _make_model(args, train_env, device)
+    from stable_baselines3.common.logger import configure
+
+    model.set_logger(configure(str(run_dir / "tb"), ["tensorboard"]))  # SB3 would log to a folder in /tmp
     venv.seed(10_000 * args.seed)  # trial s trains on copies keyed 10000 s + i: no overlap between trials
 
     best: dict[str, Any] = {"cost": np.inf, "state": None, "step": 0}
