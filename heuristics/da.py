@@ -24,6 +24,7 @@ BACKORDER_SOURCES = ("own",)
 HOLDING_RULES = ("error", "monotone")
 MAX_PATHS = 100_000  # supply paths enumerated (general networks can have exponentially many)
 MAX_LTD_SUPPORT = 2_000_000  # entries of the largest lead-time-demand PMF (an FFT of this size)
+MAX_SERIAL_WORK = 4 * 10**10  # array operations of the serial systems (about 25 s); a chain grows as depth**3
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,7 @@ def check_size(net: PlainNetwork, prot: tuple[np.ndarray, ...], order_up: list[i
     Counts the supply paths and bounds the support of the largest lead-time-demand PMF (a node's
     demand over its protection lead time, a leaf's demand over a whole path's lead times) with
     integer arithmetic on the PMF lengths; raises ``ValueError`` above ``MAX_PATHS`` or
-    ``MAX_LTD_SUPPORT``.
+    ``MAX_LTD_SUPPORT``. :func:`check_serial_work` bounds the serial systems once paths are known.
     """
     sup, cust = net.suppliers, net.customers
     lmax = [len(p) - 1 for p in prot]
@@ -125,6 +126,28 @@ def check_size(net: PlainNetwork, prot: tuple[np.ndarray, ...], order_up: list[i
             f"DA: a lead-time demand would reach {worst} units (demand support x lead times); at most "
             f"{MAX_LTD_SUPPORT} are computed (give base-stock levels instead)"
         )
+
+
+def check_serial_work(net: PlainNetwork, prot: tuple[np.ndarray, ...], paths: list[tuple[tuple[int, ...], float]]) -> None:
+    """Bound the work of the serial systems: stage j of a path transforms a lead-time demand of
+    about ``dmax * (L_1 + ... + L_j)`` entries once per lead-time entry of stages 1..j."""
+    seen: set[tuple[int, ...]] = set()
+    work = 0
+    for nodes, _ in paths:
+        if nodes in seen:
+            continue
+        seen.add(nodes)
+        dmax = len(net.demand_pmf[nodes[0]]) - 1
+        lead = terms = 0
+        for v in nodes:
+            lead += len(prot[v]) - 1
+            terms += len(prot[v])
+            work += dmax * lead * terms
+        if work > MAX_SERIAL_WORK:
+            raise ValueError(
+                f"DA: the serial systems of this network need more than {MAX_SERIAL_WORK:.0e} array operations "
+                f"(the longest path has {max(len(p) for p, _ in paths)} stages); give base-stock levels instead"
+            )
 
 
 def _key(a: np.ndarray) -> bytes:
@@ -209,6 +232,7 @@ def da(
                 continue
             for u in reversed(sup[v]):  # reversed: pop in supplier order, as the recursion did
                 stack.append(((*path, u), w / nsup[v]))
+    check_serial_work(net, prot, paths)
 
     # Step 5: serial systems (identical ones solved once).
     serial_cache: dict[tuple, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}

@@ -25,6 +25,7 @@ from meio_envs.envs.vector import MEIOVectorEnv
 from meio_envs.network import NetworkError, NetworkSpec, StockPoint
 from meio_envs.registration import ENV_IDS, register_envs
 from meio_envs.scenarios import REPORT_SCENARIOS, SCENARIO_IDS, make_network, make_scenario
+from meio_envs.validation import MEIOInputError
 
 __version__ = "0.1.0"
 
@@ -38,6 +39,7 @@ __all__ = [
     "EmpiricalPMF",
     "Fixed",
     "MEIOEnv",
+    "MEIOInputError",
     "MEIOVectorEnv",
     "NetworkError",
     "NetworkSpec",

@@ -50,6 +50,7 @@ from meio_envs.validation import (
     MAX_STOCK_POINTS,
     MAX_SUPPLIERS,
     MAX_UNIT_COST,
+    MEIOFileNotFoundError,
     MEIOInputError,
     exact_int,
     finite_float,
@@ -126,7 +127,7 @@ class StockPoint:
         put("ip_bounds", _ip_bounds(where, self.ip_bounds))
         _check_distribution(f"{where}: lead_time", self.lead_time, MAX_LEAD_TIME)
         if self.lead_time.pmf()[0] > 0:
-            raise NetworkError(f"{where}: lead times must be >= 1 period; the lead-time PMF puts mass on 0")
+            raise NetworkError(f"{where}: lead_time: lead times must be >= 1 period; the PMF puts mass on 0")
         if self.demand is not None:
             _check_distribution(f"{where}: demand", self.demand, MAX_DEMAND)
         if self.base_stock is not None:
@@ -166,7 +167,7 @@ def _suppliers(where: str, value: Any) -> tuple[str, ...]:
             f"{where}: suppliers must be a list of stock point names or [{EXTERNAL!r}], got {show(value)}"
         )
     if not value:
-        raise NetworkError(f"{where}: has no supplier; list upstream stock points or [{EXTERNAL!r}]")
+        raise NetworkError(f"{where}: has no supplier; suppliers must list upstream stock points or [{EXTERNAL!r}]")
     if len(value) > MAX_SUPPLIERS:
         raise NetworkError(f"{where}: suppliers may list at most {MAX_SUPPLIERS} stock points, got {len(value)}")
     sups = tuple(text(f"{where}: suppliers[{i}]", s) for i, s in enumerate(value))
@@ -456,7 +457,7 @@ class NetworkSpec:
         try:
             source = read_text_file(p, max_bytes=MAX_NETWORK_FILE_BYTES, what="network file")
             data = parse_json(source, str(p)) if suffix == ".json" else parse_yaml(source, str(p))
-        except NetworkError:
+        except (NetworkError, MEIOFileNotFoundError):  # the latter stays a FileNotFoundError too
             raise
         except MEIOInputError as exc:
             raise NetworkError(str(exc)) from None

@@ -52,6 +52,8 @@ import functools
 import json
 import math
 import os
+import re
+import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -323,21 +325,39 @@ def _has_column(df: pd.DataFrame, name: str) -> bool:
     return True
 
 
+_FILE_DATE = re.compile(r"\s*\d{4}([-/.])\d{1,2}\1\d{1,2}(?:[ T][0-9:.]+)?\s*")  # 2018-07-01, 2018/7/1
+
+
 def _parse_dates(values: pd.Series, rows: _Rows) -> pd.Series:
+    """Dates of a column; in files every cell must be year-month-day (no guessing at '12' or 'x')."""
     pd = _require_pandas()
-    try:
-        dates = pd.to_datetime(values)
-    except (ValueError, TypeError, OverflowError):
-        dates = None
-    if dates is not None and not dates.isna().any():
-        return dates
-    for label, v in values.items():  # error path only: find the first bad date
+    if rows.is_file:
+        bad = values.map(lambda c: _FILE_DATE.fullmatch(c) is None)
+        if not bad.any():
+            norm = values.str.strip().str.replace(r"[/.]", "-", regex=True)
+            dates = pd.to_datetime(norm, format="ISO8601", errors="coerce")
+            bad = dates.isna()
+            if not bad.any():
+                return dates
+        label = values.index[np.flatnonzero(bad.to_numpy())[0]]
+        raise MEIOInputError(
+            f"{rows.at(label)}: the date is missing or not a valid date; write dates as YYYY-MM-DD or YYYY/M/D"
+        )
+    with warnings.catch_warnings():  # element-wise parsing is the intended fallback for DataFrames
+        warnings.simplefilter("ignore", UserWarning)
         try:
-            ok = not pd.isna(pd.to_datetime(v))
+            dates = pd.to_datetime(values)
         except (ValueError, TypeError, OverflowError):
-            ok = False
-        if not ok or dates is not None and pd.isna(dates[label]):
-            raise MEIOInputError(f"{rows.at(label)}: the date{rows.value(v)} is missing or cannot be parsed")
+            dates = None
+        if dates is not None and not dates.isna().any():
+            return dates
+        for label, v in values.items():  # error path only: find the first bad date
+            try:
+                ok = not pd.isna(pd.to_datetime(v))
+            except (ValueError, TypeError, OverflowError):
+                ok = False
+            if not ok or (dates is not None and pd.isna(dates[label])):
+                raise MEIOInputError(f"{rows.at(label)}: the date{rows.value(v)} is missing or cannot be parsed")
     raise MEIOInputError("date column: the dates do not share one format; write them all as YYYY-MM-DD")
 
 
@@ -350,7 +370,10 @@ def _numeric(values: pd.Series, product: str, rows: _Rows) -> np.ndarray:
     bad = num.isna() & values.notna()
     if bad.any():
         label = values.index[np.flatnonzero(bad.to_numpy())[0]]
-        raise MEIOInputError(f"product {product!r}: {rows.at(label)}: non-numeric value{rows.value(values[label])}")
+        raise MEIOInputError(
+            f"product {product!r}: {rows.at(label)}: non-numeric value{rows.value(values[label])}; "
+            "values must be numbers (an empty cell or NA marks a missing day)"
+        )
     return num.to_numpy(dtype=np.float64, na_value=np.nan)
 
 

@@ -97,8 +97,8 @@ def _check_node_graph(root: Any, where: str, limit: int) -> None:
     expanded = size[id(root)]
     if expanded - distinct > limit:
         raise MEIOInputError(
-            f"{where}: YAML aliases expand the document by more than {limit} nodes (at least "
-            f"{min(expanded, 2**62) - distinct}); write the data out or use fewer nested aliases"
+            f"{where}: YAML aliases may add at most {limit} nodes when expanded, these add "
+            f"{expanded - distinct}; write the data out or use fewer nested aliases"
         )
 
 

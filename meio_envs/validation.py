@@ -226,6 +226,11 @@ def int_array(name: str, value: Any, shape: tuple[int, ...], lo: int, hi: int) -
     allowed = f"{shape[0] if len(shape) == 1 else shape} integers in [{_fmt(lo)}, {_fmt(hi)}]"
     if isinstance(value, (str, bytes)):
         raise MEIOInputError(f"{name} must be {allowed}, got {show(value)}")
+    if isinstance(value, Sequence):  # np.asarray would turn True into 1 and mix in strings
+        bad_item = next((x for x in value if isinstance(x, (bool, np.bool_)) or not isinstance(
+            x, (int, float, np.integer, np.floating))), None)
+        if bad_item is not None or any(isinstance(x, int) and abs(x) >= 2**63 for x in value):
+            raise MEIOInputError(f"{name} must be {allowed}, got {show(value)}")
     try:
         arr = np.asarray(value)
     except (ValueError, TypeError):

@@ -161,7 +161,7 @@ class SimParams:
             from meio_envs.heuristic_levels import default_base_stock
 
             base_stock = default_base_stock(network)
-        return cls(network=network, base_stock=np.asarray(base_stock), cost_variation=cost_variation)
+        return cls(network=network, base_stock=base_stock, cost_variation=cost_variation)  # validated there
 
 
 @dataclass

@@ -135,27 +135,39 @@ def test_external_supplier_is_unlimited_and_orders_are_clipped():
     assert b.state.in_transit[0, 0] == 100 and b.state.external_in[0] == 100
 
 
+def assert_invariants(p, st, c, orders=None):
+    """Conservation of units, non-negative stock and the cost formula after one period.
+
+    Shared with the property tests (tests/core/test_properties.py). ``orders`` (B, P), when
+    given, also checks the ordering cost.
+    """
+    # units in = on hand + in transit + delivered to the market, every copy
+    assert np.array_equal(st.external_in, st.on_hand.sum(1) + st.in_transit.sum(1) + st.delivered)
+    assert np.array_equal(st.in_transit, st.pipeline.sum(-1))
+    assert np.array_equal(st.demand_total - st.delivered, (st.market_backorder + st.market_new).sum(1))
+    assert np.all(st.on_hand >= 0) and np.all(st.edge_backorder >= 0) and np.all(st.market_backorder >= 0)
+    assert np.all(st.pipeline >= 0) and np.all(st.edge_new >= 0) and np.all(st.market_new >= 0)
+    f = st.cost_factors
+    np.testing.assert_allclose(c.holding, st.on_hand * p.holding * f[:, :1], rtol=1e-12)
+    expect_b = np.zeros_like(c.backorder)
+    expect_b[:, p.retailers] = st.market_backorder * p.backorder * f[:, 1:2]
+    np.testing.assert_allclose(c.backorder, expect_b, rtol=1e-12)
+    if orders is not None:
+        expect_o = (orders > 0) * p.fixed_order_cost + orders * p.unit_order_cost
+        np.testing.assert_allclose(c.ordering, expect_o, rtol=1e-12)
+    np.testing.assert_allclose(c.total, c.per_node.sum(1), rtol=1e-12)
+    assert np.all(np.isfinite(c.total))
+
+
 @pytest.mark.parametrize("sid", SCENARIO_IDS)
 def test_conservation_and_cost_formula(sid):
     b = BatchedMEIO(sid, num_envs=16)
     b.reset(7)
     p = b.params
-    st = b.state
     rng = np.random.default_rng(0)
     for _ in range(60):
         q = rng.integers(0, p.max_order + 1, size=(16, p.num_nodes))
-        c = b.step_orders(q)
-        # units in = on hand + in transit + delivered to the market, every copy
-        assert np.array_equal(st.external_in, st.on_hand.sum(1) + st.in_transit.sum(1) + st.delivered)
-        assert np.array_equal(st.in_transit, st.pipeline.sum(-1))
-        assert np.array_equal(st.demand_total - st.delivered, (st.market_backorder + st.market_new).sum(1))
-        assert np.all(st.on_hand >= 0) and np.all(st.edge_backorder >= 0) and np.all(st.market_backorder >= 0)
-        f = st.cost_factors
-        np.testing.assert_allclose(c.holding, st.on_hand * p.holding * f[:, :1])
-        expect_b = np.zeros_like(c.backorder)
-        expect_b[:, p.retailers] = st.market_backorder * p.backorder * f[:, 1:2]
-        np.testing.assert_allclose(c.backorder, expect_b)
-        np.testing.assert_allclose(c.total, c.per_node.sum(1))
+        assert_invariants(p, b.state, b.step_orders(q), q)
 
 
 def test_ordering_costs():
