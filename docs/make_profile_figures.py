@@ -203,6 +203,14 @@ pmf = build_profile(series["widget"], 10, kind="demand")
 
 Rows are sorted by date; repeated dates are an error; missing days are not filled in, and missing
 values are rejected (fill or drop them first).
+
+CSV files are read strictly, so a malformed file is an error and never a silently shifted column:
+at most 64 MiB (`MAX_CSV_BYTES`); every line after the header has exactly one value per header
+column; header names are non-empty and distinct; dates are year-month-day (`2018-07-01`,
+`2018/7/1`, optionally with a time); an empty cell or `NA` marks a missing value. Errors name the
+file and the line and never quote the file's content. In a network file, a
+`{{type: profile, path: ...}}` path is relative to the network file and must stay inside its folder,
+and a CSV used by several stock points is parsed once (see [networks.md](networks.md)).
 """
 
 

@@ -172,9 +172,20 @@ def test_arbitrary_data_builds_or_raises_package_error(data):
 numbers = st.one_of(st.integers(-10, 10**6), st.floats(), st.booleans(), st.text(max_size=3), st.none(), st.just(10**400))
 
 
+near_limits = st.one_of(  # specs on both sides of each documented limit
+    st.floats(0, 1.01 * V.MAX_POISSON_MEAN).map(lambda m: {"type": "poisson", "mu": m}),
+    st.integers(V.MAX_SUPPORT - 3, V.MAX_SUPPORT + 3).map(lambda h: {"type": "uniform_int", "low": 0, "high": h}),
+    st.integers(V.MAX_SUPPORT - 3, V.MAX_SUPPORT + 3).map(lambda v: {"type": "fixed", "value": v}),
+    st.integers(V.MAX_MIXED_POISSON_MEAN - 1, V.MAX_MIXED_POISSON_MEAN + 1).map(
+        lambda h: {"type": "poisson_uniform_mean", "low": h - 2, "high": h}),
+    st.floats(1e4, 1.6e4).map(lambda s: {"type": "rounded_normal", "mu": 0.0, "sigma": s}),
+)
+
+
 @pytest.mark.timeout(120)
 @FUZZ
 @given(spec=st.one_of(
+    near_limits,
     st.fixed_dictionaries(
         {"type": st.sampled_from(["fixed", "uniform_int", "poisson", "poisson_uniform_mean", "rounded_normal", "pmf"])},
         optional={"value": numbers, "low": numbers, "high": numbers, "mu": numbers, "sigma": numbers,
@@ -240,12 +251,14 @@ pd = pytest.importorskip("pandas")
 from meio_envs.profiles import build_profiles, read_daily_table  # noqa: E402
 
 cells = st.one_of(st.integers(0, 99).map(str), st.sampled_from(["", "NA", "x", "1.5", "-2", "2020-01-01", '"q"']))
+dates = st.one_of(st.integers(1, 9).map(lambda d: f"2020-01-0{d}"), cells)
 
 
 @pytest.mark.timeout(120)
 @FUZZ
-@given(header=st.lists(st.sampled_from(["date", "Date", "A", "B", "product", "value", "", "A"]), min_size=0, max_size=4),
-       rows=st.lists(st.lists(cells, max_size=5), max_size=6),
+@given(header=st.one_of(st.just(["date", "A", "B"]),
+                        st.lists(st.sampled_from(["date", "Date", "A", "B", "product", "value", ""]), max_size=4)),
+       rows=st.lists(st.one_of(st.tuples(dates, cells, cells).map(list), st.lists(cells, max_size=5)), max_size=6),
        layout=st.sampled_from(["auto", "wide", "long"]))
 def test_random_csv_reads_or_raises_package_error(tmp_path_factory, header, rows, layout):
     path = tmp_path_factory.mktemp("csv") / "t.csv"
@@ -348,6 +361,7 @@ def test_cost_variation_is_valid_exactly_when_documented(holding, backorder):
 @given(bs=st.one_of(
     st.lists(st.one_of(st.integers(-5, 10**10), st.floats(), st.booleans(), st.text(max_size=2)), min_size=0, max_size=5),
     numbers.filter(lambda v: v is not None),  # None means DA levels
+    st.lists(st.one_of(st.integers(0, V.MAX_BASE_STOCK + 2), st.integers(0, 99).map(float)), min_size=3, max_size=3),
 ))
 def test_base_stock_arrays_are_validated(bs):
     net = NetworkSpec.from_dict({"stock_points": base_nodes()})

@@ -21,7 +21,7 @@ from tests.core.net_strategies import network_cases  # noqa: E402
 from tests.core.test_dynamics import assert_invariants  # noqa: E402
 
 PROPERTY = settings(
-    max_examples=40, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+    max_examples=80, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
 )
 
 
@@ -61,7 +61,7 @@ def test_random_networks_keep_invariants_and_are_deterministic(case):
 
 
 @pytest.mark.timeout(300)
-@settings(PROPERTY, max_examples=25)
+@settings(PROPERTY, max_examples=40)
 @given(case=network_cases(max_size=60))
 def test_vector_copy_equals_single_env(case):
     data, seed, kind = case
