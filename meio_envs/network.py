@@ -125,8 +125,7 @@ class StockPoint:
         put("max_order", exact_int(f"{where}: max_order", self.max_order, 1, MAX_ORDER))
         put("suppliers", _suppliers(where, self.suppliers))
         put("ip_bounds", _ip_bounds(where, self.ip_bounds))
-        _check_distribution(f"{where}: lead_time", self.lead_time, MAX_LEAD_TIME)
-        if self.lead_time.pmf()[0] > 0:
+        if _check_distribution(f"{where}: lead_time", self.lead_time, MAX_LEAD_TIME)[0] > 0:
             raise NetworkError(f"{where}: lead_time: lead times must be >= 1 period; the PMF puts mass on 0")
         if self.demand is not None:
             _check_distribution(f"{where}: demand", self.demand, MAX_DEMAND)
@@ -186,13 +185,14 @@ def _ip_bounds(where: str, value: Any) -> tuple[float, float]:
     return low, margin
 
 
-def _check_distribution(name: str, dist: Any, max_value: int) -> None:
-    """A :class:`Distribution` whose PMF is proper and ends at ``max_value`` or below."""
+def _check_distribution(name: str, dist: Any, max_value: int) -> np.ndarray:
+    """The PMF of ``dist``, a :class:`Distribution` whose PMF is proper and ends at ``max_value`` or below."""
     if not isinstance(dist, Distribution):
         raise NetworkError(f"{name} must be a Distribution, got {show(dist)}")
     pmf = check_pmf(dist.pmf(), name)  # user subclasses define pmf() themselves
     if pmf.size - 1 > max_value:
         raise NetworkError(f"{name}: values must be <= {max_value}, but the distribution reaches {pmf.size - 1}")
+    return pmf
 
 
 _SP_FIELDS = {
