@@ -20,6 +20,11 @@ from meio_envs.distributions import Distribution
 from meio_envs.network import NetworkSpec
 from meio_envs.scaling import action_to_orders, check_action, scale_ip
 from meio_envs.scenarios import make_scenario
+from meio_envs.validation import (
+    MAX_EPISODE_LENGTH, MEIOInputError, choice, exact_int, finite_float, int_array, seed_value,
+)
+
+MAX_NUM_ENVS = 1 << 22  # copies in one batch: far beyond any machine's memory for the smallest network
 
 __all__ = ["BatchedMEIO", "resolve_params"]
 
@@ -44,7 +49,11 @@ def resolve_params(
         elif isinstance(network, (str, os.PathLike)):
             net = NetworkSpec.from_file(network)
         else:
-            raise TypeError(f"network must be a NetworkSpec, a dict or a file path, got {type(network).__name__}")
+            raise MEIOInputError(f"network must be a NetworkSpec, a dict or a file path, got {type(network).__name__}")
+        for name_, given in (("demand_profiles", demand_profiles), ("lead_time_profiles", lead_time_profiles)):
+            if given is not None:
+                raise MEIOInputError(f"{name_} are for grid scenarios; a user network gives its profiles in its "
+                                     "stock points (docs/networks.md)")
         cv = None if cost_variation == "auto" else cost_variation
         name = net.name
     else:
@@ -54,7 +63,7 @@ def resolve_params(
         net = sc.network
         cv = sc.cost_variation if cost_variation == "auto" else cost_variation
         name = sc.scenario_id
-    return SimParams.from_network(net, None if base_stock is None else np.asarray(base_stock), cv), name
+    return SimParams.from_network(net, base_stock, cv), name  # base_stock is checked there, exactly
 
 
 class BatchedMEIO:
@@ -84,14 +93,10 @@ class BatchedMEIO:
             )
         else:
             name = params.network.name
-        if int(num_envs) < 1:
-            raise ValueError(f"num_envs must be >= 1, got {num_envs}")
-        if int(episode_length) < 1:
-            raise ValueError(f"episode_length must be >= 1, got {episode_length}")
-        if seed_mode not in ("advance", "repeat"):
-            raise ValueError(f"seed_mode must be 'advance' or 'repeat', got {seed_mode!r}")
-        if not (np.isfinite(reward_scale) and reward_scale > 0):
-            raise ValueError(f"reward_scale must be a positive number, got {reward_scale!r}")
+        num_envs = exact_int("num_envs", num_envs, 1, MAX_NUM_ENVS)
+        episode_length = exact_int("episode_length", episode_length, 1, MAX_EPISODE_LENGTH)
+        seed_mode = choice("seed_mode", seed_mode, ("advance", "repeat"))  # type: ignore[assignment]
+        reward_scale = finite_float("reward_scale", reward_scale, 0.0, 1e6, lo_open=True)
         self.params = params
         self.name = name
         self.num_envs = int(num_envs)
@@ -135,12 +140,12 @@ class BatchedMEIO:
         if seed is not None:
             if isinstance(seed, np.ndarray) and seed.ndim == 1:
                 if seed.shape != (B,) or seed.dtype.kind not in "iu":
-                    raise ValueError(f"per-copy seeds must be {B} integers, got {seed.dtype} {seed.shape}")
-                seeds = seed.astype(np.int64)
+                    raise MEIOInputError(f"per-copy seeds must be {B} integers, got {seed.dtype} {seed.shape}")
+                seeds = int_array("seed", seed, (B,), 0, 2**63 - 1)
             elif isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-                raise TypeError(f"seed must be an int, an array of {B} ints, or None; got {type(seed).__name__}")
+                raise MEIOInputError(f"seed must be an int, an array of {B} ints, or None; got {type(seed).__name__}")
             else:
-                seeds = int(seed) + np.arange(B)
+                seeds = seed_value("seed", seed, B) + np.arange(B)
             self.state.keys[m] = dynamics.rng.copy_keys(seeds)[m]
             self.state.episode[m] = 0
             self._seeded = True

@@ -12,6 +12,7 @@ import numpy as np
 from meio_envs.core.params import CostVariation
 from meio_envs.distributions import Distribution
 from meio_envs.envs.batch import BatchedMEIO, SeedMode
+from meio_envs.validation import seed_value
 from meio_envs.network import NetworkSpec
 
 __all__ = ["MEIOEnv"]
@@ -110,6 +111,8 @@ class MEIOEnv(gym.Env[np.ndarray, np.ndarray]):
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[np.ndarray, dict[str, Any]]:
         """Start an episode; ``seed`` fixes the random stream (see :meth:`BatchedMEIO.reset`)."""
+        if seed is not None:
+            seed_value("seed", seed)  # before Gymnasium's own seeding, which fails less clearly
         super().reset(seed=seed)
         self.core.reset(seed)
         ip = self.core.inventory_position()

@@ -1,7 +1,5 @@
 """Bad arguments to the envs fail at construction with the package's error (issue 15).
 
-The xfail cases need a change in meio_envs/envs/batch.py (episode_length, seeds, base_stock lists
-and profile arguments next to a user network are checked there); see docs/reliability.md.
 """
 
 from __future__ import annotations
@@ -16,7 +14,6 @@ from meio_envs.distributions import Fixed
 from tests.conftest import sp
 
 NET = {"stock_points": [sp("W1", ["external"]), sp("R1", ["W1"], backorder=1.0, demand=2)]}
-PENDING = pytest.mark.xfail(reason="needs the batch.py check described in docs/reliability.md", strict=False)
 
 
 @pytest.mark.parametrize(
@@ -54,14 +51,12 @@ def test_cost_variation_foo_never_reaches_the_dynamics():
         gym.make_vec("MEIO-A5-v0", num_envs=2, cost_variation="foo")
 
 
-@PENDING
 @pytest.mark.parametrize("value", [1.5, True, "50", 0, 10**9])
 def test_episode_length_is_an_exact_bounded_int(value):
     with pytest.raises(MEIOInputError, match="episode_length"):
         gym.make("MEIO-A1-v0", episode_length=value)
 
 
-@PENDING
 @pytest.mark.parametrize("seed", [2**64, -1])
 def test_reset_seed_out_of_range_is_a_clear_error(seed):
     env = gym.make("MEIO-A1-v0")
@@ -69,13 +64,11 @@ def test_reset_seed_out_of_range_is_a_clear_error(seed):
         env.reset(seed=seed)
 
 
-@PENDING
 def test_base_stock_list_of_bools_is_rejected():
     with pytest.raises(MEIOInputError, match="base_stock"):
         gym.make("MEIO-A1-v0", base_stock=[True, 1, 2, 3])
 
 
-@PENDING
 def test_profiles_next_to_a_user_network_are_rejected():
     with pytest.raises(MEIOInputError, match="demand_profiles"):
         gym.make("MEIO-A1-v0", network=NET, demand_profiles=[Fixed(1)] * 2)
