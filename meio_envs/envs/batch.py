@@ -164,8 +164,21 @@ class BatchedMEIO:
         return action_to_orders(a, self.params.max_order)
 
     def step_orders(self, orders: np.ndarray) -> dynamics.PeriodCosts:
-        """Advance all copies one period with integer orders (B, P), clipped to [0, max_order]."""
-        q = np.clip(np.asarray(orders, dtype=np.int64), 0, self.params.max_order)
+        """Advance all copies one period with integer orders (B, P), clipped to [0, max_order].
+
+        Integer arrays take the fast path; float arrays must hold finite whole numbers (1.7, NaN or
+        inf are errors, never silently an order of 1 or 0). The state is unchanged when they raise.
+        """
+        a = np.asarray(orders)
+        shape = (self.num_envs, self.num_nodes)
+        if a.shape != shape:
+            raise MEIOInputError(f"orders must have shape {shape} (copies, stock points), got {a.shape}")
+        if a.dtype.kind not in "iu":
+            if a.dtype.kind not in "f" or not np.isfinite(a).all() or (a != np.floor(a)).any():
+                raise MEIOInputError("orders must be whole numbers of units (an integer array, or floats without "
+                                     f"fractions, NaN or inf); got dtype {a.dtype}")
+            a = np.clip(a, 0, self.params.max_order)
+        q = np.clip(a.astype(np.int64, copy=False), 0, self.params.max_order)
         return dynamics.step(self.params, self.state, q)
 
     def inventory_position(self) -> np.ndarray:

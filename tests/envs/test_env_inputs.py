@@ -79,3 +79,21 @@ def test_actions_after_bad_construction_attempts_still_work():
     env.reset(seed=0)
     _, r, _, _, info = env.step(np.zeros(4, np.float32))
     assert np.isfinite(r) and info["cost"] >= 0
+
+
+@pytest.mark.parametrize("bad", [1.7, np.nan, np.inf, -np.inf])
+def test_step_orders_rejects_fractions_and_non_finite_orders(bad):
+    from meio_envs.envs.batch import BatchedMEIO
+
+    core = BatchedMEIO("A1", num_envs=2)
+    core.reset(0)
+    before = core.state.on_hand.copy(), core.state.period.copy()
+    q = np.full((2, 4), 3.0)
+    q[1, 2] = bad
+    with pytest.raises(MEIOInputError, match="whole numbers"):
+        core.step_orders(q)
+    assert np.array_equal(core.state.on_hand, before[0]) and np.array_equal(core.state.period, before[1])
+    with pytest.raises(MEIOInputError, match="shape"):
+        core.step_orders(np.zeros((2, 3), np.int64))
+    core.step_orders(np.full((2, 4), 1e300))  # a huge whole number is clipped to max_order, as documented
+    assert core.state.period.tolist() == [1, 1]
