@@ -20,14 +20,16 @@ self loop. ``direction="both"`` adds the reversed edges as well (not the report'
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from typing import Literal
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 from torch_geometric.nn import GATConv
 
-__all__ = ["GATEncoder", "batch_edge_index"]
+__all__ = ["GATEncoder", "StackedGATConv", "StackedGATEncoder", "batch_edge_index"]
 
 
 def batch_edge_index(edge_index: torch.Tensor, batch_size: int, num_nodes: int) -> torch.Tensor:
@@ -124,4 +126,107 @@ class GATEncoder(nn.Module):
             return h.mean(dim=1)
         if self.pool == "sum":
             return h.sum(dim=1)
+        return h
+
+
+class StackedGATConv(nn.Module):
+    """K trials' ``GATConv`` layers as one: node features (K, M, F) -> (K, M, out), the same graph for all K.
+
+    The computation of PyG's ``GATConv`` (self loops added, LeakyReLU(0.2) attention logits, softmax
+    over each node's incoming edges, weighted sum of the transformed source features, bias), written
+    with a leading trial axis (:mod:`baselines.common.stacked`) so that trial k's result does not
+    depend on K. Parameters keep ``GATConv``'s names and order (att_src, att_dst, bias, lin.weight).
+    """
+
+    def __init__(self, convs: Sequence[GATConv]) -> None:
+        super().__init__()
+        from baselines.common.stacked import StackedLinear
+
+        c0 = convs[0]
+        if c0.lin is None or c0.res is not None or c0.lin_edge is not None or c0.bias is None:
+            raise ValueError("StackedGATConv supports GATConv(in, out, heads, concat) with bias and no edge features")
+        self.heads, self.out_channels, self.concat = c0.heads, c0.out_channels, c0.concat
+        self.negative_slope = float(c0.negative_slope)
+        self.att_src = nn.Parameter(torch.stack([c.att_src.detach() for c in convs]))  # (K, 1, H, C)
+        self.att_dst = nn.Parameter(torch.stack([c.att_dst.detach() for c in convs]))
+        self.bias = nn.Parameter(torch.stack([c.bias.detach() for c in convs]))  # (K, H*C or C)
+        self.lin = StackedLinear.from_weights(torch.stack([c.lin.weight.detach() for c in convs]))
+
+    def forward(self, x: torch.Tensor, src: torch.Tensor, dst: torch.Tensor) -> torch.Tensor:
+        """``x`` (K, M, F); ``src``/``dst`` (E,) edges of one graph including the self loops."""
+        K, M, _ = x.shape
+        H, C = self.heads, self.out_channels
+        h = self.lin(x).view(K, M, H, C)
+        a_src = (h * self.att_src).sum(-1)  # (K, M, H)
+        a_dst = (h * self.att_dst).sum(-1)
+        logits = F.leaky_relu(a_src[:, src] + a_dst[:, dst], self.negative_slope)  # (K, E, H)
+        idx = dst.view(1, -1, 1).expand(K, -1, H)
+        top = logits.new_zeros(K, M, H).scatter_reduce(1, idx, logits.detach(), "amax", include_self=False)
+        w = (logits - top[:, dst]).exp()
+        total = w.new_zeros(K, M, H).index_add(1, dst, w) + 1e-16
+        alpha = w / total[:, dst]
+        out = h.new_zeros(K, M, H, C).index_add(1, dst, alpha.unsqueeze(-1) * h[:, src])
+        out = out.reshape(K, M, H * C) if self.concat else out.mean(dim=2)
+        return out + self.bias.unsqueeze(1)
+
+
+class StackedGATEncoder(nn.Module):
+    """K trials' :class:`GATEncoder` as one: ``x`` (K, B, P, F) -> (K, B, P * hidden[-1]) (or pooled).
+
+    Built from K encoders (their initialisation is PyG's); trial k computes what the stacked encoder of
+    trial k alone computes, bit for bit, for any K.
+    """
+
+    def __init__(self, encoders: Sequence[GATEncoder]) -> None:
+        super().__init__()
+        e0 = encoders[0]
+        self.in_dim, self.hidden, self.heads = e0.in_dim, e0.hidden, e0.heads
+        self.pool, self.direction, self.activate_last = e0.pool, e0.direction, e0.activate_last
+        self.convs = nn.ModuleList(StackedGATConv([e.convs[k] for e in encoders]) for k in range(len(e0.convs)))
+        self.act = copy.deepcopy(e0.act)
+        self._cache: tuple[tuple[int, int, int, str], torch.Tensor, torch.Tensor] | None = None
+
+    @property
+    def node_dim(self) -> int:
+        """Size of one node's embedding (hidden[-1])."""
+        return self.hidden[-1]
+
+    def output_dim(self, num_nodes: int) -> int:
+        """Size of the output per copy for a graph of ``num_nodes`` nodes."""
+        return self.node_dim * num_nodes if self.pool == "flatten" else self.node_dim
+
+    def _edges(self, edge_index: torch.Tensor, B: int, P: int) -> tuple[torch.Tensor, torch.Tensor]:
+        key = (B, P, edge_index.data_ptr(), str(edge_index.device))
+        if self._cache is not None and self._cache[0] == key:
+            return self._cache[1], self._cache[2]
+        ei = edge_index.long()
+        if self.direction == "both":
+            ei = torch.cat([ei, ei.flip(0)], dim=1)
+        ei = batch_edge_index(ei, B, P)
+        ei = ei[:, ei[0] != ei[1]]  # as GATConv: drop self loops, then add one per node at the end
+        loops = torch.arange(B * P, device=ei.device, dtype=ei.dtype)
+        src, dst = torch.cat([ei[0], loops]), torch.cat([ei[1], loops])
+        self._cache = (key, src, dst)
+        return src, dst
+
+    def forward(self, x: torch.Tensor, edge_index: torch.Tensor) -> torch.Tensor:
+        """Embed K x B graphs in one pass."""
+        if x.dim() != 4:
+            raise ValueError(f"x must be (K, B, P, F), got {tuple(x.shape)}")
+        K, B, P, F_ = x.shape
+        if F_ != self.in_dim:
+            raise ValueError(f"x has {F_} node features, the encoder was built for {self.in_dim}")
+        src, dst = self._edges(edge_index, B, P)
+        h = x.reshape(K, B * P, F_)
+        for k, conv in enumerate(self.convs):
+            h = conv(h, src, dst)
+            if k < len(self.convs) - 1 or self.activate_last:
+                h = self.act(h)
+        h = h.reshape(K, B, P, self.node_dim)
+        if self.pool == "flatten":
+            return h.reshape(K, B, P * self.node_dim)
+        if self.pool == "mean":
+            return h.mean(dim=2)
+        if self.pool == "sum":
+            return h.sum(dim=2)
         return h

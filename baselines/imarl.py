@@ -53,9 +53,12 @@ from typing import Any, Literal, Protocol
 import numpy as np
 import torch
 import tyro
+from torch import nn
 
+from baselines.common.batch_trials import SEEDS_HELP, Slot, batches, open_slots, record_trials, seeds_option, with_seeds
 from baselines.common.checkpoint import load_checkpoint, save_checkpoint
 from baselines.common.device import resolve_device
+from baselines.common.files import atomic_write_text
 from baselines.common.gae import compute_gae
 from baselines.common.ppo import (
     GaussianActor,
@@ -66,21 +69,19 @@ from baselines.common.ppo import (
     normalize,
     ppo_epochs,
 )
-from baselines.common.files import atomic_write_text
 from baselines.common.records import TrialIdentity, utc_now
-from baselines.common.trial import (
-    check_budget, check_run_name, finish, finished_result, open_run_dir, result_config, run_and_record,
-    summary_line,
-)
-from baselines.common.rollout import RolloutBuffer, RolloutState, collect_rollout, train_seed_offset
-from baselines.common.train_loop import LearningCurve, make_progress, rng_state, set_costs, set_rng_state
+from baselines.common.rollout import RolloutBuffer, RolloutState, collect_rollout, per_copy, per_trial, train_seed_offset
+from baselines.common.stacked import load_trial_state, stack_modules, trial_state
+from baselines.common.train_loop import LearningCurve, make_progress, rng_state, set_costs
+from baselines.common.trial import check_budget, check_run_name, finish, result_config, summary_line
 from meio_envs.envs.batch import BatchedMEIO
 from meio_envs.envs.batched_ma import BatchedMultiAgent
-from meio_envs.evaluation import EVAL_SEED, EvalResult, da_policy, evaluate
+from meio_envs.evaluation import EVAL_SEED, EvalResult, da_policy, evaluate, evaluate_many
 from meio_envs.network import NetworkSpec
 from meio_envs.scenarios import parse_scenario_id
 
 __all__ = [
+    "AgentJob",
     "AgentResult",
     "Args",
     "JointPolicy",
@@ -91,8 +92,11 @@ __all__ = [
     "pop_job",
     "push_neighbours",
     "run_imarl",
+    "run_trial",
+    "run_trials",
     "train",
     "train_cli",
+    "train_many",
 ]
 
 Order = Literal["downstream-first", "upstream-first", "greedy"]
@@ -269,30 +273,66 @@ def improvement_potential(node_costs: np.ndarray, reward_matrix: np.ndarray) -> 
 class JointPolicy:
     """The deterministic joint policy of all agents: a saved network's clipped mean or the base policy.
 
-    ``modules[i]`` is agent i's :class:`GaussianActor` (CPU) or ``None`` for the DA base policy.
-    ``override`` replaces one agent's module (the active agent's current actor during evaluation).
-    Callable as an evaluation policy ``policy(obs, info) -> actions (B, P)``.
+    ``modules[i]`` is agent i's :class:`GaussianActor` (one trial, CPU) or ``None`` for the DA base
+    policy; ``override`` replaces one agent's module. Callable as an evaluation policy
+    ``policy(obs, info) -> actions (B, P)``. :meth:`of_trials` builds the joint policies of K trials
+    side by side (rows of ``obs`` in K equal blocks, block k for trial k): each agent's networks of all
+    trials that have one run as one stacked network.
     """
 
     def __init__(self, ma: BatchedMultiAgent, modules: Sequence[GaussianActor | None],
                  override: tuple[int, GaussianActor] | None = None, da: Any = None) -> None:
-        self.obs_index = ma.obs_index
-        self.modules = list(modules)
+        mods = list(modules)
         if override is not None:
-            self.modules[override[0]] = override[1]
-        self.da = None
-        if any(m is None for m in self.modules):
-            self.da = da if da is not None else da_policy(ma.core.params)
+            mods[override[0]] = override[1]
+        self._setup(ma, [mods], [None], da)
+
+    @classmethod
+    def of_trials(cls, ma: BatchedMultiAgent, modules: Sequence[Sequence[GaussianActor | None]],
+                  skip: Sequence[int | None] | None = None, da: Any = None) -> JointPolicy:
+        """K trials' joint policies; column ``skip[k]`` of trial k is left at 0 (its active agent, filled by the caller)."""
+        obj = cls.__new__(cls)
+        obj._setup(ma, [list(m) for m in modules], list(skip) if skip is not None else [None] * len(modules), da)
+        return obj
+
+    def _setup(self, ma: BatchedMultiAgent, modules: list[list[GaussianActor | None]], skip: list[int | None],
+               da: Any) -> None:
+        self.obs_index = ma.obs_index
+        self.num_trials, self.num_agents = len(modules), ma.num_agents
+        self.skip = skip
+        self.modules = modules[0] if len(modules) == 1 else None  # one trial's modules (the old attribute)
+        self.entries: list[tuple[int, np.ndarray, GaussianActor]] = []  # (agent, trials, stacked actor)
+        needs_da = False
+        for i in range(self.num_agents):
+            trials = [k for k, m in enumerate(modules) if m[i] is not None and skip[k] != i]
+            needs_da |= any(m[i] is None for m in modules)
+            if trials:
+                self.entries.append((i, np.asarray(trials), stack_modules([modules[k][i] for k in trials])))
+        self.da = (da if da is not None else da_policy(ma.core.params)) if needs_da else None
+
+    def with_actors(self, entries: Sequence[tuple[int, np.ndarray, GaussianActor]]) -> JointPolicy:
+        """The same policies with more (agent, trials, stacked actor) entries (the active agents' current actors)."""
+        obj = copy.copy(self)
+        obj.entries = [*self.entries, *entries]
+        obj.skip = [None] * self.num_trials
+        return obj
 
     def actions(self, obs: np.ndarray, info: Mapping[str, np.ndarray], skip: int | None = None) -> np.ndarray:
-        """(B, P) actions; column ``skip`` is left at 0 (the caller fills in the active agent's)."""
+        """(K*n, P) actions; skipped columns are left at 0 (the caller fills in the active agent's)."""
         obs = np.asarray(obs, dtype=np.float32)
+        K, P = self.num_trials, self.num_agents
         out = self.da(obs, info).astype(np.float32) if self.da is not None else \
-            np.zeros((obs.shape[0], len(self.modules)), np.float32)
+            np.zeros((obs.shape[0], P), np.float32)
+        o3, a3 = obs.reshape(K, -1, obs.shape[-1]), out.reshape(K, -1, P)
         with torch.no_grad():
-            for i, m in enumerate(self.modules):
-                if m is not None and i != skip:
-                    out[:, i] = m(torch.from_numpy(obs[:, self.obs_index[i]])).clamp(-1.0, 1.0).numpy()
+            for i, trials, actor in self.entries:
+                if i == skip:
+                    continue
+                x = o3 if len(trials) == K else o3[trials]
+                a3[trials, :, i] = actor(torch.from_numpy(x[:, :, self.obs_index[i]])).clamp(-1.0, 1.0).numpy()
+        for k, i in enumerate(self.skip):
+            if i is not None:
+                a3[k, :, i] = 0.0
         if skip is not None:
             out[:, skip] = 0.0
         return out
@@ -302,9 +342,9 @@ class JointPolicy:
 
 
 def actor_from_state(in_dim: int, hidden: Sequence[int], state: Mapping[str, Any]) -> GaussianActor:
-    """A CPU actor with saved weights, in eval mode."""
+    """A CPU actor (one trial) with saved weights (unstacked format), in eval mode."""
     a = GaussianActor(in_dim, hidden)
-    a.load_state_dict(state)
+    load_trial_state(a, 0, state)
     return a.eval()
 
 
@@ -313,7 +353,7 @@ def random_base_state(args: Args, agent: int, in_dim: int) -> dict[str, Any]:
     g = torch.Generator().manual_seed(10_007 * (args.seed + 1) + agent)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(int(torch.randint(0, 2**31 - 1, (1,), generator=g)))
-        return copy.deepcopy(GaussianActor(in_dim, args.hidden, args.log_std_init).state_dict())
+        return trial_state(GaussianActor(in_dim, args.hidden, args.log_std_init), 0)
 
 
 # ----------------------------------------------------------------------------- one agent-iteration
@@ -328,6 +368,18 @@ class AgentResult:
     env_steps: int  # environment steps run
 
 
+@dataclass
+class AgentJob:
+    """One trial's agent-iteration: train ``agent`` of the trial with options ``args`` for ``steps`` env steps."""
+
+    args: Args
+    agent: int
+    saved: list[dict[str, Any] | None]
+    seed: int
+    on_eval: Callable[[dict[str, Any]], None]
+    steps: int
+
+
 class AgentTrainer(Protocol):
     """Trains one agent against the others' fixed policies (tests pass a fake)."""
 
@@ -335,15 +387,39 @@ class AgentTrainer(Protocol):
                  on_eval: Callable[[dict[str, Any]], None], steps: int) -> AgentResult: ...
 
 
+BatchTrainer = Callable[[list[AgentJob]], list[AgentResult]]
+
+
+@dataclass
+class _Group:
+    """The trials of a cohort that train the same agent: one stacked actor-critic and optimiser."""
+
+    agent: int
+    trials: np.ndarray  # positions in the cohort
+    actor: GaussianActor
+    critic: nn.Module
+    rollout_actor: GaussianActor
+    optimizer: torch.optim.Optimizer
+    params: list[nn.Parameter]
+
+
 class PPOAgentTrainer:
-    """PPO for the active agent; the others act deterministically (saved mean action or base policy)."""
+    """PPO for the active agent; the others act deterministically (saved mean action or base policy).
+
+    :meth:`train_many` runs the agent-iterations of K trials as one computation: one env of K x B
+    copies (each trial's own episodes and others' policies), one batched evaluation, and one stacked
+    PPO update per *group* of trials that train the same agent (networks of different agents have
+    different input sizes; padding them would change their initialisation and arithmetic, grouping
+    keeps every trial bit-identical to its solo run).
+    """
 
     def __init__(self, args: Args, ma: BatchedMultiAgent, device: torch.device) -> None:
         self.args, self.ma, self.device = args, ma, device
+        self._envs: dict[int, BatchedMultiAgent] = {}
 
-    def modules(self, saved: list[dict[str, Any] | None]) -> list[GaussianActor | None]:
-        """Every agent's deterministic policy network (None = DA base policy)."""
-        a, out = self.args, []
+    def modules(self, saved: list[dict[str, Any] | None], args: Args | None = None) -> list[GaussianActor | None]:
+        """Every agent's deterministic policy network of one trial (None = DA base policy)."""
+        a, out = args or self.args, []
         for i, s in enumerate(saved):
             d = self.ma.obs_dims[i]
             if s is not None:
@@ -357,97 +433,149 @@ class PPOAgentTrainer:
     def __call__(self, agent: int, saved: list[dict[str, Any] | None], seed: int,
                  on_eval: Callable[[dict[str, Any]], None], steps: int) -> AgentResult:
         """Train ``agent`` for ``steps`` env steps (whole rollouts of all copies)."""
-        a, ma, device = self.args, self.ma, self.device
-        core, d = ma.core, ma.obs_dims[agent]
-        B, T = a.num_envs, a.num_steps
-        batch = B * T
-        obs_ix = ma.obs_index[agent]
-        torch.manual_seed(seed)
-        # --- the active agent's networks: continue from its saved network, else the random base, else fresh
+        return self.train_many([AgentJob(self.args, agent, saved, seed, on_eval, steps)])[0]
+
+    def train_many(self, jobs: Sequence[AgentJob]) -> list[AgentResult]:
+        """Run K trials' agent-iterations; those of equal length run as one batch."""
+        out: list[AgentResult | None] = [None] * len(jobs)
+        by_steps: dict[int, list[int]] = {}
+        for i, j in enumerate(jobs):
+            by_steps.setdefault(j.steps, []).append(i)
+        for idx in by_steps.values():
+            for i, r in zip(idx, self._train_cohort([jobs[i] for i in idx])):
+                out[i] = r
+        return out  # type: ignore[return-value]
+
+    def _env(self, K: int) -> BatchedMultiAgent:
+        if K not in self._envs:
+            self._envs[K] = BatchedMultiAgent(self.args.scenario, view="imarl", num_envs=K * self.args.num_envs,
+                                              episode_length=self.args.episode_length)
+        return self._envs[K]
+
+    def _start(self, job: AgentJob, ma: BatchedMultiAgent) -> tuple[GaussianActor, nn.Module]:
+        """The active agent's networks: its saved network, else the random base, else fresh (or cloned from DA)."""
+        a, d, agent = job.args, ma.obs_dims[job.agent], job.agent
+        torch.manual_seed(job.seed)
         actor = GaussianActor(d, a.hidden, a.log_std_init)
         critic = mlp(d, a.hidden, 1, out_gain=1.0)
-        if saved[agent] is not None:
-            actor.load_state_dict(saved[agent]["actor"])  # type: ignore[index]
-            critic.load_state_dict(saved[agent]["critic"])  # type: ignore[index]
+        if job.saved[agent] is not None:
+            load_trial_state(actor, 0, job.saved[agent]["actor"])  # type: ignore[index]
+            load_trial_state(critic, 0, job.saved[agent]["critic"])  # type: ignore[index]
         elif a.base_policy == "random":
-            actor.load_state_dict(random_base_state(a, agent, d))
-        others = JointPolicy(ma, self.modules(saved))
-        if saved[agent] is None and a.base_policy == "da" and a.init_active == "bc":
-            behaviour_clone(actor, ma, others, agent, seed)
+            load_trial_state(actor, 0, random_base_state(a, agent, d))
+        elif a.init_active == "bc":
+            behaviour_clone(actor, ma, JointPolicy(ma, self.modules(job.saved, a)), agent, job.seed)
             with torch.no_grad():
                 actor.log_std.fill_(a.bc_log_std)
-        actor.to(device)
-        critic.to(device)
-        rollout_actor = actor if device.type == "cpu" else copy.deepcopy(actor).cpu()
-        params = list(actor.parameters()) + list(critic.parameters())
-        optimizer = torch.optim.Adam(params, lr=a.learning_rate, eps=1e-5)
-        noise = torch.Generator().manual_seed(seed)
-        np_rng = np.random.default_rng(seed)
-        rstate = RolloutState(seed_offset=train_seed_offset(a.seed) + (seed % 10_000) * 1_000_000)
-        buf = RolloutBuffer.allocate(T, B, core.obs_dim, 1, 1)
+        return actor, critic
+
+    def _train_cohort(self, jobs: Sequence[AgentJob]) -> list[AgentResult]:
+        a, device = self.args, self.device
+        K, B, T = len(jobs), a.num_envs, a.num_steps
+        N = B * T
+        steps = jobs[0].steps
+        ma = self._env(K)
+        core, P = ma.core, ma.num_agents
+        nets = [self._start(j, ma) for j in jobs]
+        groups = []
+        for agent in dict.fromkeys(j.agent for j in jobs):  # first-appearance order
+            trials = np.asarray([k for k, j in enumerate(jobs) if j.agent == agent])
+            actor = stack_modules([nets[k][0] for k in trials]).to(device)
+            critic = stack_modules([nets[k][1] for k in trials]).to(device)
+            params = list(actor.parameters()) + list(critic.parameters())
+            groups.append(_Group(agent, trials, actor, critic,
+                                 actor if device.type == "cpu" else copy.deepcopy(actor).cpu(),
+                                 torch.optim.Adam(params, lr=a.learning_rate, eps=1e-5), params))
+        others = JointPolicy.of_trials(ma, [self.modules(j.saved, j.args) for j in jobs], skip=[j.agent for j in jobs])
+        noises = [torch.Generator().manual_seed(j.seed) for j in jobs]
+        np_rngs = [np.random.default_rng(j.seed) for j in jobs]
+        rstate = RolloutState(seed_offset=np.array(
+            [train_seed_offset(j.args.seed) + (j.seed % 10_000) * 1_000_000 for j in jobs]))
+        buf = RolloutBuffer.allocate(T, K * B, core.obs_dim, 1, 1)
+        reward_cols = np.repeat([j.agent for j in jobs], B)[:, None]
 
         def act(obs: np.ndarray, info: Mapping[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-            env_actions = others.actions(obs, info, skip=agent)
+            env_actions = others.actions(obs, info)
+            o3, e3 = obs.reshape(K, B, -1), env_actions.reshape(K, B, P)
+            raw_all, logp_all = np.empty((K, B), np.float32), np.empty((K, B), np.float32)
             with torch.no_grad():
-                x = torch.from_numpy(obs[:, obs_ix])
-                mean = rollout_actor(x)
-                log_std = rollout_actor.log_std
-                raw = mean + log_std.exp() * torch.randn(mean.shape, generator=noise)
-                logp = gaussian_log_prob(mean, log_std, raw)
-            raw_np = raw.numpy()
-            env_actions[:, agent] = np.clip(raw_np, -1.0, 1.0)
-            return env_actions, raw_np[:, None], logp.numpy()[:, None]
+                for g in groups:
+                    mean = g.rollout_actor(torch.from_numpy(o3[g.trials][:, :, ma.obs_index[g.agent]]))
+                    log_std = g.rollout_actor.log_std.unsqueeze(1)
+                    eps = torch.stack([torch.randn((B,), generator=noises[k]) for k in g.trials])
+                    raw = mean + log_std.exp() * eps
+                    raw_all[g.trials] = raw.numpy()
+                    logp_all[g.trials] = gaussian_log_prob(mean, log_std, raw).numpy()
+                    e3[g.trials, :, g.agent] = np.clip(raw_all[g.trials], -1.0, 1.0)
+            return env_actions, raw_all.reshape(K * B, 1), logp_all.reshape(K * B, 1)
 
-        best = AgentResult(float("inf"), None, None, 0, 0)
-        next_eval = a.eval_every
-        while best.env_steps < steps:
-            collect_rollout(ma, buf, rstate, act, reward_columns=[agent])
-            best.env_steps += batch
-            x = torch.as_tensor(buf.obs[:, :, obs_ix].reshape(batch, d), device=device)
-            with torch.no_grad():
-                values = critic(x)
-                next_values = critic(torch.as_tensor(buf.next_obs[:, :, obs_ix].reshape(batch, d), device=device))
-            adv, ret = compute_gae(buf.rewards, values.cpu().numpy().reshape(T, B, 1),
-                                   next_values.cpu().numpy().reshape(T, B, 1), buf.episode_end,
-                                   a.gamma, a.gae_lambda)
-            act_t = torch.as_tensor(buf.actions.reshape(batch), device=device)
-            logp_t = torch.as_tensor(buf.logprobs.reshape(batch), device=device)
-            adv_t = torch.as_tensor(adv.reshape(batch), device=device)
-            ret_t = torch.as_tensor(ret.reshape(batch, 1), device=device)
-
-            def loss_fn(idx: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-                new_logp = gaussian_log_prob(actor(x[idx]), actor.log_std, act_t[idx])
-                adv_mb = normalize(adv_t[idx]) if a.norm_adv else adv_t[idx]
-                pg, kl, cf = clipped_policy_loss(new_logp, logp_t[idx], adv_mb, a.clip_coef)
-                v_loss = clipped_value_loss(critic(x[idx]), values[idx], ret_t[idx], a.clip_coef)
-                entropy = _LOG_SQRT_2PI_E + actor.log_std
-                loss = pg - a.ent_coef * entropy + a.vf_coef * v_loss
-                return loss, {"policy_loss": pg.detach(), "value_loss": v_loss.detach(), "approx_kl": kl}
-
-            ppo_epochs(batch, a.update_epochs, a.num_minibatches, loss_fn, optimizer, params, a.max_grad_norm,
-                       np_rng, device)
-            if rollout_actor is not actor:
-                rollout_actor.load_state_dict(actor.state_dict())
-            if rstate.episodes_done >= next_eval or best.env_steps >= steps:
+        best = [AgentResult(float("inf"), None, None, 0, 0) for _ in jobs]
+        env_steps, next_eval = 0, a.eval_every
+        while env_steps < steps:
+            collect_rollout(ma, buf, rstate, act, reward_columns=reward_cols)
+            env_steps += N
+            for g in groups:
+                self._update(g, buf, [np_rngs[k] for k in g.trials])
+            if rstate.episodes_done >= next_eval or env_steps >= steps:
                 next_eval = (rstate.episodes_done // a.eval_every + 1) * a.eval_every
-                res = evaluate(JointPolicy(ma, others.modules, override=(agent, rollout_actor.eval()), da=others.da), core,
-                               episodes=a.eval_episodes)
-                rollout_actor.train()
-                if res.mean < best.best_cost:
-                    best.best_cost, best.best_node_costs = res.mean, res.node_costs.mean(axis=0)
-                    best.best_state = {"actor": copy.deepcopy({k: v.cpu() for k, v in actor.state_dict().items()}),
-                                       "critic": copy.deepcopy({k: v.cpu() for k, v in critic.state_dict().items()})}
-                on_eval({"episodes": rstate.episodes_done, "eval_cost": res.mean, "eval_se": res.se,
-                         "iteration_best": best.best_cost, "new_episodes": rstate.episodes_done - best.episodes,
-                         "env_steps": best.env_steps})
-                best.episodes = rstate.episodes_done
-        best.episodes = best.env_steps // a.episode_length  # episode-equivalents, the budget's unit
+                policy = others.with_actors([(g.agent, g.trials, g.rollout_actor) for g in groups])
+                results = evaluate_many(policy, core, K, episodes=a.eval_episodes)
+                for g in groups:
+                    for j, k in enumerate(g.trials):
+                        res, b = results[k], best[k]
+                        if res.mean < b.best_cost:
+                            b.best_cost, b.best_node_costs = res.mean, res.node_costs.mean(axis=0)
+                            b.best_state = {"actor": trial_state(g.actor, j), "critic": trial_state(g.critic, j)}
+                for job, res, b in zip(jobs, results, best):
+                    b.env_steps = env_steps
+                    job.on_eval({"episodes": rstate.episodes_done, "eval_cost": res.mean, "eval_se": res.se,
+                                 "iteration_best": b.best_cost, "new_episodes": rstate.episodes_done - b.episodes,
+                                 "env_steps": env_steps})
+                    b.episodes = rstate.episodes_done
+        for b in best:
+            b.env_steps = env_steps
+            b.episodes = env_steps // a.episode_length  # episode-equivalents, the budget's unit
         return best
+
+    def _update(self, g: _Group, buf: RolloutBuffer, rngs: list[np.random.Generator]) -> None:
+        """One PPO update of a group's stacked actor-critic on its trials' copies of the rollout."""
+        a, device = self.args, self.device
+        B, T = a.num_envs, a.num_steps
+        Kg, obs_ix = len(g.trials), self.ma.obs_index[g.agent]
+        copies = (g.trials[:, None] * B + np.arange(B)).reshape(-1)
+        x = torch.as_tensor(per_trial(buf.obs[:, copies][:, :, obs_ix], Kg), device=device)  # (Kg, N, d)
+        with torch.no_grad():
+            values = g.critic(x)  # (Kg, N, 1)
+            next_values = g.critic(torch.as_tensor(per_trial(buf.next_obs[:, copies][:, :, obs_ix], Kg), device=device))
+        adv, ret = compute_gae(buf.rewards[:, copies], per_copy(values.cpu().numpy(), T),
+                               per_copy(next_values.cpu().numpy(), T), buf.episode_end[:, copies],
+                               a.gamma, a.gae_lambda)
+        act_t = torch.as_tensor(per_trial(buf.actions[:, copies], Kg)[..., 0], device=device)
+        logp_t = torch.as_tensor(per_trial(buf.logprobs[:, copies], Kg)[..., 0], device=device)
+        adv_t = torch.as_tensor(per_trial(adv, Kg)[..., 0], device=device)
+        ret_t = torch.as_tensor(per_trial(ret, Kg), device=device)
+        rows = torch.arange(Kg, device=device)[:, None]
+        actor, critic = g.actor, g.critic
+
+        def loss_fn(idx: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+            log_std = actor.log_std.unsqueeze(1)
+            new_logp = gaussian_log_prob(actor(x[rows, idx]), log_std, act_t[rows, idx])
+            adv_mb = normalize(adv_t[rows, idx], dim=1) if a.norm_adv else adv_t[rows, idx]
+            pg, kl, _ = clipped_policy_loss(new_logp, logp_t[rows, idx], adv_mb, a.clip_coef)
+            v_loss = clipped_value_loss(critic(x[rows, idx]), values[rows, idx], ret_t[rows, idx], a.clip_coef)
+            entropy = _LOG_SQRT_2PI_E + actor.log_std
+            loss = pg - a.ent_coef * entropy + a.vf_coef * v_loss
+            return loss, {"policy_loss": pg.detach(), "value_loss": v_loss.detach(), "approx_kl": kl}
+
+        ppo_epochs(B * T, a.update_epochs, a.num_minibatches, loss_fn, g.optimizer, g.params, a.max_grad_norm,
+                   rngs, device)
+        if g.rollout_actor is not actor:
+            g.rollout_actor.load_state_dict(actor.state_dict())
 
 
 def behaviour_clone(actor: GaussianActor, ma: BatchedMultiAgent, joint: JointPolicy, agent: int, seed: int,
                     copies: int = 64, periods: int = 128, steps: int = 600) -> float:
-    """Fit ``actor``'s mean to the DA base-stock action of ``agent`` (MSE); returns the final loss.
+    """Fit ``actor``'s mean (one trial) to the DA base-stock action of ``agent`` (MSE); returns the final loss.
 
     States: those visited by the deterministic joint policy ``joint`` over ``copies`` x ``periods``
     periods, each repeated with every node's IP jittered by up to +-max_order/2 (so the fit also
@@ -478,7 +606,7 @@ def behaviour_clone(actor: GaussianActor, ma: BatchedMultiAgent, joint: JointPol
     loss = torch.zeros(())
     for _ in range(steps):
         idx = torch.randint(0, len(x), (256,), generator=g)
-        loss = ((actor(x[idx]) - target[idx]) ** 2).mean()
+        loss = ((actor(x[idx][None])[0] - target[idx]) ** 2).mean()
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -488,8 +616,15 @@ def behaviour_clone(actor: GaussianActor, ma: BatchedMultiAgent, joint: JointPol
 # ----------------------------------------------------------------------------- the IMARL loop
 def evaluate_saved(args: Args, ma: BatchedMultiAgent, saved: list[dict[str, Any] | None]) -> EvalResult:
     """Cost of the saved joint policy on the evaluation protocol."""
-    return evaluate(JointPolicy(ma, PPOAgentTrainer(args, ma, torch.device("cpu")).modules(saved)), ma.core,
-                    episodes=args.eval_episodes)
+    return evaluate_saved_many([args], ma, [saved])[0]
+
+
+def evaluate_saved_many(args_list: Sequence[Args], ma: BatchedMultiAgent,
+                        saved: Sequence[list[dict[str, Any] | None]]) -> list[EvalResult]:
+    """Costs of K trials' saved joint policies, evaluated in one batch (each as alone)."""
+    tr = PPOAgentTrainer(args_list[0], ma, torch.device("cpu"))
+    policy = JointPolicy.of_trials(ma, [tr.modules(s, a) for s, a in zip(saved, args_list)])
+    return evaluate_many(policy, ma.core, len(saved), episodes=args_list[0].eval_episodes)
 
 
 def train(args: Args) -> dict[str, Any] | None:
@@ -497,7 +632,12 @@ def train(args: Args) -> dict[str, Any] | None:
 
     None only when the ``stop_after`` test hook stopped the call early.
     """
-    return run_and_record(args.identity(), args.store, lambda: run_imarl(args))
+    return train_many([args])[0]
+
+
+def train_many(args_list: Sequence[Args]) -> list[dict[str, Any] | None]:
+    """:func:`train` for several trials: those not yet in their store train batched (:func:`run_trials`)."""
+    return record_trials(args_list, run_trials)
 
 
 def make_args(model: str, scenario: str, seed: int, **options: Any) -> Args:
@@ -515,135 +655,202 @@ def run_imarl(args: Args, trainer: AgentTrainer | None = None,
               evaluator: Callable[[list[dict[str, Any] | None]], EvalResult] | None = None) -> dict[str, Any] | None:
     """Run (or resume) an IMARL trial in its run folder; returns its record (None when ``stop_after`` stopped it).
 
-    ``trainer`` / ``evaluator`` default to PPO and the shared evaluation protocol; tests inject fakes.
-    Writes only under the run folder; :func:`train` adds the results store.
+    ``trainer`` / ``evaluator`` default to PPO and the shared evaluation protocol; tests inject fakes
+    (one agent-iteration / one saved joint policy at a time). Writes only under the run folder;
+    :func:`train` adds the results store.
     """
-    ident = args.identity()
-    run_dir = open_run_dir(args.run_dir(), ident, args.resume)
-    done = finished_result(run_dir, ident)
-    if done is not None:
-        return done
-    torch.set_num_threads(args.threads)
-    device = torch.device(resolve_device(args.device))
-    ckpt_path = run_dir / "checkpoint.pt"
-    ma = BatchedMultiAgent(args.scenario, view="imarl", num_envs=args.num_envs, episode_length=args.episode_length)
-    net = ma.core.params.network
-    P = ma.num_agents
-    trainer = trainer or PPOAgentTrainer(args, ma, device)
-    evaluator = evaluator or (lambda saved: evaluate_saved(args, ma, saved))
-    heuristic_cost = evaluate(da_policy(ma.core.params), ma.core, episodes=args.eval_episodes).mean
+    batch_trainer = None if trainer is None else (
+        lambda jobs: [trainer(j.agent, j.saved, j.seed, j.on_eval, j.steps) for j in jobs])
+    batch_evaluator = None if evaluator is None else (lambda saved: [evaluator(s) for s in saved])
+    return run_trials([args], batch_trainer, batch_evaluator)[0]
 
-    payload = load_checkpoint(ckpt_path) if args.resume else None
-    master = np.random.default_rng(args.seed)
-    if payload is None:
-        saved: list[dict[str, Any] | None] = [None] * P
-        first = evaluator(saved)
-        st: dict[str, Any] = {
-            "saved": saved, "jobs": initial_jobs(net, args.order), "iteration": 0, "episodes": 0, "env_steps": 0,
-            "joint_cost": first.mean, "initial_cost": first.mean, "node_costs": first.node_costs.mean(axis=0),
-            "history": [], "curve": [], "elapsed": 0.0, "first_beat": None, "started_at": utc_now(),
-        }
-    else:
-        st = payload["state"]
-        master.bit_generator.state = payload["master_rng"]
-        set_rng_state(payload["rng"])
-    curve = LearningCurve(run_dir, rows=st["curve"], tensorboard=args.tensorboard)
-    bar = make_progress(args.episodes_per_iteration * args.episode_length, desc="imarl", disable=not args.progress)
-    t0 = time.perf_counter() - st["elapsed"]
-    iterations_this_call = 0
 
-    def write_history() -> None:
+def run_trials(args_list: Sequence[Args], trainer: BatchTrainer | None = None,
+               evaluator: Callable[[list[list[dict[str, Any] | None]]], list[EvalResult]] | None = None
+               ) -> list[dict[str, Any] | None]:
+    """Run (or resume) several IMARL trials; those that differ only in seed (and folders) run as one batch.
+
+    Each round, every unfinished trial of a batch runs its next agent-iteration; the rounds' iterations
+    run together (:meth:`PPOAgentTrainer.train_many`). Returns one record per trial, in order (None when
+    the ``stop_after`` hook stopped it). A batched trial is bit-identical to the same trial alone.
+    """
+    results, slots = open_slots(args_list)
+    for group in batches(slots, lambda s: s.args):
+        for slot, rec in zip(group, _run_batch(group, trainer, evaluator)):
+            results[slot.index] = rec
+    return results
+
+
+@dataclass
+class _TrialRun:
+    """One trial's loop state inside a batch."""
+
+    slot: Slot
+    st: dict[str, Any]
+    master: np.random.Generator
+    curve: LearningCurve
+    t0: float
+    batch_size: int = 1  # trials in the batch (they share the wall time)
+    iterations_this_call: int = 0
+    record: dict[str, Any] | None = None
+    over: bool = False  # finished or stopped
+
+    def write_history(self, net: NetworkSpec) -> None:
         keys = ["iteration", "agent", "agent_name", "episodes", "total_episodes", "best_cost", "previous_cost",
                 "accepted", "pushed", "job_list", "wall_time_s"]
         lines = [",".join(keys)] + [",".join(
             " ".join(net.names[j] for j in h[k]) if isinstance(h[k], list) else str(h[k]) for k in keys)
-            for h in st["history"]]
-        atomic_write_text(run_dir / "iterations.csv", "\n".join(lines) + "\n")
+            for h in self.st["history"]]
+        atomic_write_text(self.slot.run_dir / "iterations.csv", "\n".join(lines) + "\n")
 
-    while st["jobs"]:
-        if args.max_agent_iterations is not None and st["iteration"] >= args.max_agent_iterations:
-            break
-        steps = args.iteration_steps(st["episodes"])
-        if steps <= 0:  # the total budget leaves less than one rollout
-            break
-        if args.stop_after is not None and iterations_this_call >= args.stop_after:
-            curve.close()
-            bar.close()
-            return None
-        potential = improvement_potential(st["node_costs"], ma.reward_matrix) if args.order == "greedy" else None
-        agent = pop_job(st["jobs"], args.order, potential)
-        seed = int(master.integers(0, 2**31 - 1))
-        it, base_eps = st["iteration"], st["episodes"]
-        bar.reset(total=steps)
-        bar.set_description(f"it {it} agent {net.names[agent]}")
 
-        def on_eval(row: dict[str, Any], it: int = it, agent: int = agent, base_eps: int = base_eps) -> None:
-            total = base_eps + row["episodes"]
-            wall = round(time.perf_counter() - t0, 3)
-            if st["first_beat"] is None and row["eval_cost"] < heuristic_cost:
-                st["first_beat"] = {"wall_time_s": wall, "episodes": total}
-            curve.log(total, st["env_steps"] + row["env_steps"], wall, row["eval_cost"], min(row["iteration_best"],
-                      st["joint_cost"]), {"iteration": it, "agent": agent, "eval_se": row["eval_se"],
-                                          "iteration_best": row["iteration_best"], "joint_cost": st["joint_cost"],
-                                          "heuristic_cost": heuristic_cost})
-            bar.update(row["new_episodes"] * args.episode_length)
+def _run_batch(slots: Sequence[Slot], trainer: BatchTrainer | None,
+               evaluator: Callable[[list[list[dict[str, Any] | None]]], list[EvalResult]] | None
+               ) -> list[dict[str, Any] | None]:
+    args = slots[0].args
+    torch.set_num_threads(args.threads)
+    device = torch.device(resolve_device(args.device))
+    ma = BatchedMultiAgent(args.scenario, view="imarl", num_envs=args.num_envs, episode_length=args.episode_length)
+    net = ma.core.params.network
+    if trainer is None:
+        trainer = PPOAgentTrainer(args, ma, device).train_many
+    fresh = [s for s in slots if s.payload is None]
+    if evaluator is None:
+        evaluator = lambda saved: evaluate_saved_many([s.args for s in fresh], ma, saved)  # noqa: E731
+    heuristic_cost = evaluate(da_policy(ma.core.params), ma.core, episodes=args.eval_episodes).mean
+
+    firsts = iter(evaluator([[None] * ma.num_agents for _ in fresh]) if fresh else [])
+    runs = []
+    for s in slots:
+        master = np.random.default_rng(s.args.seed)
+        if s.payload is None:
+            first = next(firsts)
+            st: dict[str, Any] = {
+                "saved": [None] * ma.num_agents, "jobs": initial_jobs(net, s.args.order), "iteration": 0,
+                "episodes": 0, "env_steps": 0, "joint_cost": first.mean, "initial_cost": first.mean,
+                "node_costs": first.node_costs.mean(axis=0), "history": [], "curve": [], "elapsed": 0.0,
+                "first_beat": None, "started_at": utc_now()}
+        else:
+            st = s.payload["state"]
+            master.bit_generator.state = s.payload["master_rng"]
+            # the global RNG state saved with it is not restored: every iteration seeds torch from its own seed
+        runs.append(_TrialRun(s, st, master, LearningCurve(s.run_dir, rows=st["curve"], tensorboard=s.args.tensorboard),
+                              time.perf_counter() - st["elapsed"], batch_size=len(slots)))
+    bar = make_progress(args.episodes_per_iteration * args.episode_length, desc="imarl", disable=not args.progress)
+
+    while True:
+        jobs, owners = [], []
+        for r in runs:
+            if r.over:
+                continue
+            a, st = r.slot.args, r.st
+            steps = a.iteration_steps(st["episodes"])
+            if not st["jobs"] or (a.max_agent_iterations is not None and st["iteration"] >= a.max_agent_iterations) \
+                    or steps <= 0:  # equilibrium, iteration cap, or less than one rollout of budget left
+                r.record, r.over = _finish(r, heuristic_cost, device), True
+                continue
+            if a.stop_after is not None and r.iterations_this_call >= a.stop_after:
+                r.over = True  # as if killed: the record stays None
+                continue
+            potential = improvement_potential(st["node_costs"], ma.reward_matrix) if a.order == "greedy" else None
+            agent = pop_job(st["jobs"], a.order, potential)
+            seed = int(r.master.integers(0, 2**31 - 1))
+            if not jobs:
+                bar.reset(total=steps)
+                bar.set_description(f"it {st['iteration']} agent {net.names[agent]}" + (
+                    f" (+{sum(not x.over for x in runs) - 1} trials)" if len(runs) > 1 else ""))
+            jobs.append(AgentJob(a, agent, st["saved"], seed, _on_eval(r, agent, heuristic_cost, bar if not jobs else None),
+                                 steps))
+            owners.append(r)
+        if not jobs:
+            break
+        for r, job, res in zip(owners, jobs, trainer(jobs)):
+            _after_iteration(r, job, res, net)
+    for r in runs:
+        r.curve.close()
+    bar.close()
+    return [r.record for r in runs]
+
+
+def _on_eval(r: _TrialRun, agent: int, heuristic_cost: float, bar: Any) -> Callable[[dict[str, Any]], None]:
+    st, it, base_eps, ep_len = r.st, r.st["iteration"], r.st["episodes"], r.slot.args.episode_length
+
+    def on_eval(row: dict[str, Any]) -> None:
+        total = base_eps + row["episodes"]
+        wall = round(time.perf_counter() - r.t0, 3)
+        if st["first_beat"] is None and row["eval_cost"] < heuristic_cost:
+            st["first_beat"] = {"wall_time_s": wall, "episodes": total}
+        r.curve.log(total, st["env_steps"] + row["env_steps"], wall, row["eval_cost"], min(row["iteration_best"],
+                    st["joint_cost"]), {"iteration": it, "agent": agent, "eval_se": row["eval_se"],
+                                        "iteration_best": row["iteration_best"], "joint_cost": st["joint_cost"],
+                                        "heuristic_cost": heuristic_cost})
+        if bar is not None:
+            bar.update(row["new_episodes"] * ep_len)
             set_costs(bar, st["joint_cost"], heuristic_cost, row["eval_cost"])
 
-        res = trainer(agent, st["saved"], seed, on_eval, steps)
-        previous = st["joint_cost"]
-        accepted = res.best_state is not None and res.best_cost < previous
-        pushed: list[int] = []
-        if accepted:
-            st["saved"][agent] = res.best_state
-            st["joint_cost"] = res.best_cost
-            if res.best_node_costs is not None:
-                st["node_costs"] = res.best_node_costs
-            pushed = push_neighbours(st["jobs"], agent, net)
-        st["episodes"] += res.episodes
-        st["env_steps"] += res.env_steps
-        st["iteration"] += 1
-        st["history"].append({
-            "iteration": it, "agent": agent, "agent_name": net.names[agent], "episodes": res.episodes,
-            "total_episodes": st["episodes"], "best_cost": res.best_cost, "previous_cost": previous,
-            "accepted": accepted, "pushed": pushed, "job_list": list(st["jobs"]),
-            "wall_time_s": round(time.perf_counter() - t0, 3)})
-        st["curve"] = curve.rows
-        st["elapsed"] = time.perf_counter() - t0
-        save_checkpoint(ckpt_path, {"model": "imarl", "args": asdict(args), "state": st,
-                                    "master_rng": master.bit_generator.state, "rng": rng_state()})
-        write_history()
-        iterations_this_call += 1
-    curve.close()
-    bar.close()
+    return on_eval
 
-    wall = time.perf_counter() - t0
+
+def _after_iteration(r: _TrialRun, job: AgentJob, res: AgentResult, net: NetworkSpec) -> None:
+    """Accept or reject the iteration's best policy, re-queue neighbours, checkpoint the trial."""
+    st, agent = r.st, job.agent
+    previous = st["joint_cost"]
+    accepted = res.best_state is not None and res.best_cost < previous
+    pushed: list[int] = []
+    if accepted:
+        st["saved"][agent] = res.best_state
+        st["joint_cost"] = res.best_cost
+        if res.best_node_costs is not None:
+            st["node_costs"] = res.best_node_costs
+        pushed = push_neighbours(st["jobs"], agent, net)
+    st["episodes"] += res.episodes
+    st["env_steps"] += res.env_steps
+    st["history"].append({
+        "iteration": st["iteration"], "agent": agent, "agent_name": net.names[agent], "episodes": res.episodes,
+        "total_episodes": st["episodes"], "best_cost": res.best_cost, "previous_cost": previous,
+        "accepted": accepted, "pushed": pushed, "job_list": list(st["jobs"]),
+        "wall_time_s": round(time.perf_counter() - r.t0, 3)})
+    st["iteration"] += 1
+    st["curve"] = r.curve.rows
+    st["elapsed"] = time.perf_counter() - r.t0
+    save_checkpoint(r.slot.checkpoint, {"model": "imarl", "args": asdict(r.slot.args), "state": st,
+                                        "master_rng": r.master.bit_generator.state, "rng": rng_state()})
+    r.write_history(net)
+    r.iterations_this_call += 1
+
+
+def _finish(r: _TrialRun, heuristic_cost: float, device: torch.device) -> dict[str, Any]:
+    st, a, run_dir = r.st, r.slot.args, r.slot.run_dir
+    wall = time.perf_counter() - r.t0
     fb = st["first_beat"] or {}
     result = {
         "best_cost": st["joint_cost"], "heuristic_cost": heuristic_cost,
         "savings": (heuristic_cost - st["joint_cost"]) / heuristic_cost, "eval_seed": EVAL_SEED,
-        "eval_episodes": args.eval_episodes, "env_steps": st["env_steps"], "episodes": st["episodes"],
+        "eval_episodes": a.eval_episodes, "env_steps": st["env_steps"], "episodes": st["episodes"],
         "initial_cost": st["initial_cost"], "agent_iterations": st["iteration"], "equilibrium": not st["jobs"],
         "job_sequence": [h["agent_name"] for h in st["history"]],
         "accepted": [bool(h["accepted"]) for h in st["history"]],
         "time_to_beat_heuristic_s": fb.get("wall_time_s"), "episodes_to_beat_heuristic": fb.get("episodes"),
         "run_dir": str(run_dir), "curve": str(run_dir / "curve.csv"), "iterations": str(run_dir / "iterations.csv"),
-        "best_model": str(run_dir / "checkpoint.pt"),
+        "best_model": str(run_dir / "checkpoint.pt"), "batched_trials": r.batch_size,
     }
-    return finish(run_dir, ident, result, str(device), st.get("started_at", utc_now()), wall)
+    return finish(run_dir, r.slot.identity, result, str(device), st.get("started_at", utc_now()), wall)
 
 
 # ----------------------------------------------------------------------------- CLI
 def train_cli(model: str, argv: Sequence[str]) -> int:
-    """``meio train imarl <scenario> [--seed --episodes-per-iteration --max-agent-iterations --order ...]``."""
+    """``meio train imarl <scenario> [--seed | --seeds S1 S2 ... | --trials K] [--episodes-per-iteration ...]``."""
     try:
-        args = tyro.cli(Args, args=list(argv), prog=f"meio train {model}")
+        seeds, rest = seeds_option(argv)
+        args = tyro.cli(Args, args=rest, prog=f"meio train {model}", description=f"{Args.__doc__}\n\n{SEEDS_HELP}")
+        args_list = with_seeds(args, seeds)
     except ValueError as e:
         print(f"meio train {model}: {e}", file=sys.stderr)
         return 2
-    rec = train(args)
-    if rec is not None:
-        r = rec["result"]
-        print(summary_line(rec) + f"; {r['agent_iterations']} agent-iterations, equilibrium={r['equilibrium']}")
+    for rec in train_many(args_list):
+        if rec is not None:
+            r = rec["result"]
+            print(summary_line(rec) + f"; {r['agent_iterations']} agent-iterations, equilibrium={r['equilibrium']}")
     return 0
 
 
@@ -690,4 +897,6 @@ def evaluate_cli(path: str, argv: Sequence[str]) -> int:
 if __name__ == "__main__":
     raise SystemExit(train_cli("imarl", sys.argv[1:]))
 
-run_trial = run_imarl  # the grid runner calls every trainer module's run_trial(args)
+def run_trial(args: Args) -> dict[str, Any] | None:
+    """The grid runner's entry point: :func:`run_imarl` with PPO."""
+    return run_imarl(args)

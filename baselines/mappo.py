@@ -34,6 +34,7 @@ import torch
 import tyro
 from torch import nn
 
+from baselines.common.batch_trials import SEEDS_HELP, Slot, batches, open_slots, record_trials, seeds_option, with_seeds
 from baselines.common.checkpoint import load_checkpoint, save_checkpoint
 from baselines.common.device import resolve_device
 from baselines.common.gae import compute_gae
@@ -45,17 +46,23 @@ from baselines.common.ppo import (
     mlp,
     normalize,
     ppo_epochs,
+    trial_mean,
 )
 from baselines.common.records import TrialIdentity, utc_now
-from baselines.common.trial import (
-    check_budget, check_run_name, finish, finished_result, open_run_dir, result_config, run_and_record,
-    summary_line,
+from baselines.common.rollout import RolloutBuffer, RolloutState, collect_rollout, per_copy, per_trial, train_seed_offset
+from baselines.common.stacked import (
+    load_trial_state,
+    num_trials,
+    stack_modules,
+    stack_optimizer_states,
+    trial_optimizer_state,
+    trial_state,
 )
-from baselines.common.rollout import RolloutBuffer, RolloutState, collect_rollout, train_seed_offset
 from baselines.common.train_loop import EvalSchedule, LearningCurve, make_progress, set_costs
+from baselines.common.trial import check_budget, check_run_name, finish, result_config, summary_line
 from meio_envs.envs.batch import BatchedMEIO
 from meio_envs.envs.batched_ma import BatchedMultiAgent, graph_inputs
-from meio_envs.evaluation import EVAL_SEED, da_policy, evaluate
+from meio_envs.evaluation import EVAL_SEED, da_policy, evaluate, evaluate_many
 from meio_envs.scenarios import parse_scenario_id
 
 __all__ = [
@@ -67,8 +74,10 @@ __all__ = [
     "joint_policy",
     "make_args",
     "run_trial",
+    "run_trials",
     "train",
     "train_cli",
+    "train_many",
 ]
 
 _LOG_SQRT_2PI_E = 0.5 * (1.0 + np.log(2.0 * np.pi))  # Gaussian entropy = this + log_std
@@ -192,11 +201,11 @@ class Args:
 
 # ----------------------------------------------------------------------------- networks
 class MultiActor(nn.Module):
-    """The actors of all P agents; agent i reads ``joint_obs[:, obs_index[i]]``.
+    """The actors of all P agents of K trials; agent i reads ``joint_obs[..., obs_index[i]]``.
 
     Agents are grouped (retailers share one actor when ``share_retailers``; every other agent is a
     group of one), and each group's actor runs once on the stacked observations of its agents.
-    ``forward(joint_obs (N, obs_dim)) -> (mean (N, P), log_std (P,))``.
+    ``forward(joint_obs (K, N, obs_dim)) -> (mean (K, N, P), log_std (K, P))``.
     """
 
     def __init__(self, obs_index: Sequence[np.ndarray], is_retailer: np.ndarray, hidden: Sequence[int] = (64, 64),
@@ -224,53 +233,59 @@ class MultiActor(nn.Module):
         self.register_buffer("group_of", torch.as_tensor(group_of), persistent=False)
 
     def forward(self, joint_obs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Means (N, P) and per-agent log-stds (P,)."""
-        mean = joint_obs.new_empty(joint_obs.shape[0], self.num_agents)
+        """Means (K, N, P) and per-agent log-stds (K, P)."""
+        K, N = joint_obs.shape[:2]
+        mean = joint_obs.new_empty(K, N, self.num_agents)
         for k, actor in enumerate(self.actors):
-            x = joint_obs[:, getattr(self, f"obs_{k}")]  # (N, n_k, d_k)
-            mean[:, getattr(self, f"agents_{k}")] = actor(x)
-        log_std = torch.stack([a.log_std for a in self.actors])[self.group_of]
+            x = joint_obs[:, :, getattr(self, f"obs_{k}")]  # (K, N, n_k, d_k)
+            mean[:, :, getattr(self, f"agents_{k}")] = actor(x)
+        log_std = torch.stack([a.log_std for a in self.actors], dim=1)[:, self.group_of]
         return mean, log_std
 
 
 class CentralCritic(nn.Module):
-    """Global state (N, state_dim) -> one value per agent (N, P)."""
+    """Global state (K, N, state_dim) -> one value per agent (K, N, P)."""
 
     def __init__(self, state_dim: int, num_agents: int, hidden: Sequence[int] = (64, 64)) -> None:
         super().__init__()
         self.net = mlp(state_dim, hidden, num_agents, out_gain=1.0)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Values (N, P)."""
+        """Values (K, N, P)."""
         return self.net(x)
 
 
 class GraphCritic(nn.Module):
-    """Node features (N, P, F) -> GAT embedding (N, P * 16) -> MLP -> one value per agent (N, P)."""
+    """Node features (K, N, P, F) -> GAT embedding (K, N, P * 16) -> MLP -> one value per agent (K, N, P)."""
 
     def __init__(self, node_features: int, edge_index: np.ndarray, num_agents: int,
                  hidden: Sequence[int] = (64, 64), gnn_hidden: Sequence[int] = (16, 16, 16)) -> None:
         super().__init__()
-        from baselines.gnn import GATEncoder
+        from baselines.gnn import GATEncoder, StackedGATEncoder
 
-        self.encoder = GATEncoder(node_features, hidden=gnn_hidden)
+        self.encoder = StackedGATEncoder([GATEncoder(node_features, hidden=gnn_hidden)])  # PyG's initialisation
         self.register_buffer("edge_index", torch.as_tensor(edge_index, dtype=torch.long), persistent=False)
         self.head = mlp(self.encoder.output_dim(num_agents), hidden, num_agents, out_gain=1.0)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Values (N, P)."""
+        """Values (K, N, P)."""
         return self.head(self.encoder(x, self.edge_index))
 
 
 def critic_inputs(model: str, core: BatchedMEIO, joint_obs: np.ndarray) -> np.ndarray:
-    """What the critic reads for joint observations (N, obs_dim): themselves, or (N, P, F) node features."""
+    """What the critic reads for joint observations (..., obs_dim): themselves, or (..., P, F) node features."""
+    obs = np.asarray(joint_obs, dtype=np.float32)
     if model == "marl-gnn":
-        return graph_inputs(core, joint_obs)[0]
-    return np.asarray(joint_obs, dtype=np.float32)
+        feats = graph_inputs(core, obs.reshape(-1, obs.shape[-1]))[0]
+        return feats.reshape(*obs.shape[:-1], *feats.shape[1:])
+    return obs
 
 
 def build_networks(args: Args, ma: BatchedMultiAgent) -> tuple[MultiActor, nn.Module]:
-    """Actors and the critic for ``args.model`` on the multi-agent env ``ma`` (CPU)."""
+    """Actors and the critic of one trial (K = 1) for ``args.model`` on the multi-agent env ``ma`` (CPU).
+
+    They draw their initial weights from the global torch RNG (seed it first).
+    """
     core = ma.core
     actor = MultiActor(ma.obs_index, core.params.is_retailer, args.hidden, args.log_std_init,
                        args.share_retailer_actor)
@@ -284,11 +299,18 @@ def build_networks(args: Args, ma: BatchedMultiAgent) -> tuple[MultiActor, nn.Mo
 
 
 def joint_policy(actor: MultiActor) -> Any:
-    """The deterministic joint policy ``policy(obs, info) -> clip(mean, -1, 1)`` for :func:`evaluate`."""
+    """The deterministic joint policies ``policy(obs, info) -> clip(mean, -1, 1)`` of K trials.
+
+    Rows of ``obs`` are K equal blocks, block k for trial k (:func:`~meio_envs.evaluation.evaluate_many`);
+    with K = 1 any batch (:func:`~meio_envs.evaluation.evaluate`).
+    """
+    K = num_trials(actor)
+
     def policy(obs: np.ndarray, info: Mapping[str, np.ndarray]) -> np.ndarray:
+        o = np.asarray(obs, dtype=np.float32)
         with torch.no_grad():
-            mean, _ = actor(torch.as_tensor(np.asarray(obs, dtype=np.float32)))
-        return np.clip(mean.numpy(), -1.0, 1.0)
+            mean, _ = actor(torch.as_tensor(o.reshape(K, -1, o.shape[-1])))
+        return np.clip(mean.numpy().reshape(o.shape[0], -1), -1.0, 1.0)
 
     return policy
 
@@ -299,7 +321,12 @@ def train(args: Args) -> dict[str, Any] | None:
 
     None only when the ``stop_after`` test hook stopped the call early.
     """
-    return run_and_record(args.identity(), args.store, lambda: run_trial(args))
+    return train_many([args])[0]
+
+
+def train_many(args_list: Sequence[Args]) -> list[dict[str, Any] | None]:
+    """:func:`train` for several trials: those not yet in their store train batched (:func:`run_trials`)."""
+    return record_trials(args_list, run_trials)
 
 
 def make_args(model: str, scenario: str, seed: int, **options: Any) -> Args:
@@ -312,172 +339,212 @@ def make_args(model: str, scenario: str, seed: int, **options: Any) -> Args:
 
 def run_trial(args: Args) -> dict[str, Any] | None:
     """Train (or resume) MAPPO in its run folder; returns the trial's record. Writes only under the run folder."""
-    ident = args.identity()
-    run_dir = open_run_dir(args.run_dir(), ident, args.resume)
-    done = finished_result(run_dir, ident)
-    if done is not None:
-        return done
+    return run_trials([args])[0]
+
+
+def run_trials(args_list: Sequence[Args]) -> list[dict[str, Any] | None]:
+    """Train (or resume) several trials; those that differ only in seed (and folders) train as one batch.
+
+    Returns one record per trial, in order (None for a trial the ``stop_after`` hook stopped). Each
+    trial writes only under its own run folder; a trial trained in a batch is bit-identical to the
+    same trial trained alone (same identity, same record). Trials whose checkpoints stand at
+    different points resume as separate batches.
+    """
+    results, slots = open_slots(args_list)
+    for group in batches(slots, lambda s: s.args, lambda s: (s.payload or {}).get("state", {}).get("env_steps", 0)):
+        for slot, rec in zip(group, _train_batch(group)):
+            results[slot.index] = rec
+    return results
+
+
+def _train_batch(slots: Sequence[Slot]) -> list[dict[str, Any] | None]:
+    """K trials of one setting at the same point, as one computation (K = 1: a solo trial)."""
+    args = slots[0].args
+    K, B, T = len(slots), args.num_envs, args.num_steps
+    N = B * T  # samples per trial per rollout
     torch.set_num_threads(args.threads)
     device = torch.device(resolve_device(args.device))
-    ckpt_path = run_dir / "checkpoint.pt"
-    batch_size = args.num_envs * args.num_steps
+    rows = torch.arange(K, device=device)[:, None]
 
-    # --- env, networks, optimiser, random streams
-    ma = BatchedMultiAgent(args.scenario, view="marl", num_envs=args.num_envs, episode_length=args.episode_length)
+    # --- one env of K x B copies; per trial: networks, random streams (as alone), files
+    ma = BatchedMultiAgent(args.scenario, view="marl", num_envs=K * B, episode_length=args.episode_length)
     core, P = ma.core, ma.num_agents
-    torch.manual_seed(args.seed)
-    actor, critic = build_networks(args, ma)
-    actor.to(device)
-    critic.to(device)
+    nets = []
+    for s in slots:
+        torch.manual_seed(s.args.seed)
+        nets.append(build_networks(s.args, ma))
+    actor = stack_modules([a for a, _ in nets]).to(device)
+    critic = stack_modules([c for _, c in nets]).to(device)
     params = list(actor.parameters()) + list(critic.parameters())
     optimizer = torch.optim.Adam(params, lr=args.learning_rate, eps=1e-5)
     rollout_actor = actor if device.type == "cpu" else copy.deepcopy(actor).cpu()  # rollouts on the CPU
-    noise = torch.Generator().manual_seed(args.seed)  # action noise
-    np_rng = np.random.default_rng(args.seed)  # minibatch order
-    rstate = RolloutState(seed_offset=train_seed_offset(args.seed))
-    buf = RolloutBuffer.allocate(args.num_steps, args.num_envs, core.obs_dim, P, P)
+    noises = [torch.Generator().manual_seed(s.args.seed) for s in slots]  # action noise
+    np_rngs = [np.random.default_rng(s.args.seed) for s in slots]  # minibatch order
+    rstate = RolloutState(seed_offset=np.array([train_seed_offset(s.args.seed) for s in slots]))
+    buf = RolloutBuffer.allocate(T, K * B, core.obs_dim, P, P)
 
     heuristic_cost = evaluate(da_policy(core.params), core, episodes=args.eval_episodes).mean
-    state: dict[str, Any] = {"updates": 0, "env_steps": 0, "elapsed": 0.0, "best_cost": float("inf"),
-                             "best_episodes": 0, "best_actor": None, "curve": [], "next_eval": 0,
-                             "started_at": utc_now()}
+    states: list[dict[str, Any]] = []
+    for k, s in enumerate(slots):
+        st: dict[str, Any] = {"updates": 0, "env_steps": 0, "elapsed": 0.0, "best_cost": float("inf"),
+                              "best_episodes": 0, "best_actor": None, "curve": [], "next_eval": 0,
+                              "started_at": utc_now()}
+        p = s.payload
+        if p is not None:
+            load_trial_state(actor, k, p["actor"])
+            load_trial_state(critic, k, p["critic"])
+            noises[k].set_state(p["noise"])
+            np_rngs[k].bit_generator.state = p["np_rng"]
+            st.update(p["state"])
+        states.append(st)
+    if slots[0].payload is not None:
+        stack_optimizer_states(optimizer, [s.payload["optimizer"] for s in slots])  # type: ignore[index]
+        rstate.episode_batches = slots[0].payload["episode_batches"]
+        rstate.episodes_done = slots[0].payload["episodes_done"]
+        if rollout_actor is not actor:
+            rollout_actor.load_state_dict(actor.state_dict())
 
-    payload = load_checkpoint(ckpt_path) if args.resume else None
-    if payload is not None:
-        actor.load_state_dict(payload["actor"])
-        critic.load_state_dict(payload["critic"])
-        optimizer.load_state_dict(payload["optimizer"])
-        noise.set_state(payload["noise"])
-        np_rng.bit_generator.state = payload["np_rng"]
-        rstate.episode_batches, rstate.episodes_done = payload["episode_batches"], payload["episodes_done"]
-        state.update(payload["state"])
-        rollout_actor.load_state_dict(actor.state_dict())
-
-    curve = LearningCurve(run_dir, rows=state["curve"], tensorboard=args.tensorboard)
-    bar = make_progress(args.total_steps, initial=state["env_steps"],
-                        desc=f"{args.model} {args.scenario}", disable=not args.progress)
-    schedule = EvalSchedule(args.eval_every, next_at=state["next_eval"])
-    t_start = time.perf_counter() - state["elapsed"]
+    curves = [LearningCurve(s.run_dir, rows=st["curve"], tensorboard=s.args.tensorboard) for s, st in zip(slots, states)]
+    bar = make_progress(args.total_steps, initial=states[0]["env_steps"],
+                        desc=f"{args.model} {args.scenario}" + (f" x{K} seeds" if K > 1 else ""),
+                        disable=not args.progress)
+    schedule = EvalSchedule(args.eval_every, next_at=states[0]["next_eval"])
+    now = time.perf_counter()
+    t_starts = [now - st["elapsed"] for st in states]
 
     def act(obs: np.ndarray, info: Mapping[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         with torch.no_grad():
-            mean, log_std = rollout_actor(torch.from_numpy(obs))
-            raw = mean + log_std.exp() * torch.randn(mean.shape, generator=noise)
-            logp = gaussian_log_prob(mean, log_std, raw)
-        raw_np = raw.numpy()
-        return np.clip(raw_np, -1.0, 1.0), raw_np, logp.numpy()
+            mean, log_std = rollout_actor(torch.from_numpy(obs).view(K, B, -1))
+            eps = torch.stack([torch.randn((B, P), generator=g) for g in noises])  # each trial's own stream
+            raw = mean + log_std.exp().unsqueeze(1) * eps
+            logp = gaussian_log_prob(mean, log_std.unsqueeze(1), raw)
+        raw_np = raw.numpy().reshape(K * B, P)
+        return np.clip(raw_np, -1.0, 1.0), raw_np, logp.numpy().reshape(K * B, P)
 
     def evaluate_now() -> None:
-        res = evaluate(joint_policy(rollout_actor), core, episodes=args.eval_episodes)
-        if res.mean < state["best_cost"]:
-            state["best_cost"], state["best_episodes"] = res.mean, rstate.episodes_done
-            state["best_actor"] = copy.deepcopy(rollout_actor.state_dict())
-            save_checkpoint(run_dir / "best.pt", {"model": args.model, "args": asdict(args),
-                                                  "actor": state["best_actor"], "cost": res.mean})
-        curve.log(rstate.episodes_done, state["env_steps"], time.perf_counter() - t_start, res.mean,
-                  state["best_cost"], {"eval_se": res.se, "heuristic_cost": heuristic_cost,
-                                       "updates": state["updates"]})
-        state["curve"] = curve.rows
-        set_costs(bar, state["best_cost"], heuristic_cost, res.mean)
+        res = evaluate_many(joint_policy(rollout_actor), core, K, episodes=args.eval_episodes)
+        for k, (s, st, r) in enumerate(zip(slots, states, res)):
+            if r.mean < st["best_cost"]:
+                st["best_cost"], st["best_episodes"] = r.mean, rstate.episodes_done
+                st["best_actor"] = trial_state(rollout_actor, k)
+                save_checkpoint(s.run_dir / "best.pt", {"model": s.args.model, "args": asdict(s.args),
+                                                        "actor": st["best_actor"], "cost": r.mean})
+            curves[k].log(rstate.episodes_done, st["env_steps"], time.perf_counter() - t_starts[k], r.mean,
+                          st["best_cost"], {"eval_se": r.se, "heuristic_cost": heuristic_cost,
+                                            "updates": st["updates"]})
+            st["curve"] = curves[k].rows
+        set_costs(bar, min(st["best_cost"] for st in states), heuristic_cost, res[0].mean)
 
     def checkpoint() -> None:
-        state["elapsed"] = time.perf_counter() - t_start
-        state["next_eval"] = schedule.next_at
-        save_checkpoint(ckpt_path, {
-            "model": args.model, "args": asdict(args), "actor": actor.state_dict(), "critic": critic.state_dict(),
-            "optimizer": optimizer.state_dict(), "noise": noise.get_state(), "np_rng": np_rng.bit_generator.state,
-            "episode_batches": rstate.episode_batches, "episodes_done": rstate.episodes_done, "state": state})
+        for k, (s, st) in enumerate(zip(slots, states)):
+            st["elapsed"] = time.perf_counter() - t_starts[k]
+            st["next_eval"] = schedule.next_at
+            save_checkpoint(s.checkpoint, {
+                "model": s.args.model, "args": asdict(s.args), "actor": trial_state(actor, k),
+                "critic": trial_state(critic, k), "optimizer": trial_optimizer_state(optimizer, k),
+                "noise": noises[k].get_state(), "np_rng": np_rngs[k].bit_generator.state,
+                "episode_batches": rstate.episode_batches, "episodes_done": rstate.episodes_done, "state": st})
 
-    if rstate.episodes_done == 0 and not state["curve"]:
+    def close() -> None:
+        for c in curves:
+            c.close()
+        bar.close()
+
+    if rstate.episodes_done == 0 and not states[0]["curve"]:
         evaluate_now()  # the untrained policy: the curve's first point
 
     checkpoints = 0
-    while state["env_steps"] < args.total_steps:
-        # --- rollout (CPU, all B copies as arrays)
+    while states[0]["env_steps"] < args.total_steps:
+        # --- rollout (CPU, all K x B copies as arrays)
         if args.anneal_lr:
             optimizer.param_groups[0]["lr"] = args.learning_rate * (1.0 - rstate.episodes_done / args.episodes)
         collect_rollout(ma, buf, rstate, act)
-        state["env_steps"] += batch_size
+        for st in states:
+            st["env_steps"] += N
 
         # --- values of every state and every next state in one pass, then GAE per agent
-        obs_t = torch.as_tensor(buf.obs.reshape(batch_size, -1), device=device)
-        crit_in = torch.as_tensor(critic_inputs(args.model, core, buf.obs.reshape(batch_size, -1)), device=device)
+        obs_k = per_trial(buf.obs, K)  # (K, N, obs_dim)
+        obs_t = torch.as_tensor(obs_k, device=device)
+        crit_in = torch.as_tensor(critic_inputs(args.model, core, obs_k), device=device)
         with torch.no_grad():
-            values = critic(crit_in)
-            next_in = torch.as_tensor(critic_inputs(args.model, core, buf.next_obs.reshape(batch_size, -1)),
-                                      device=device)
+            values = critic(crit_in)  # (K, N, P)
+            next_in = torch.as_tensor(critic_inputs(args.model, core, per_trial(buf.next_obs, K)), device=device)
             next_values = critic(next_in)
-        shape = (args.num_steps, args.num_envs, P)
-        adv, ret = compute_gae(buf.rewards, values.cpu().numpy().reshape(shape),
-                               next_values.cpu().numpy().reshape(shape), buf.episode_end,
-                               args.gamma, args.gae_lambda)
-        act_t = torch.as_tensor(buf.actions.reshape(batch_size, P), device=device)
-        logp_t = torch.as_tensor(buf.logprobs.reshape(batch_size, P), device=device)
-        adv_t = torch.as_tensor(adv.reshape(batch_size, P), device=device)
-        ret_t = torch.as_tensor(ret.reshape(batch_size, P), device=device)
+        adv, ret = compute_gae(buf.rewards, per_copy(values.cpu().numpy(), T), per_copy(next_values.cpu().numpy(), T),
+                               buf.episode_end, args.gamma, args.gae_lambda)
+        act_t = torch.as_tensor(per_trial(buf.actions, K), device=device)
+        logp_t = torch.as_tensor(per_trial(buf.logprobs, K), device=device)
+        adv_t = torch.as_tensor(per_trial(adv, K), device=device)
+        ret_t = torch.as_tensor(per_trial(ret, K), device=device)
 
-        # --- PPO update (clipped surrogate per agent, one value per agent)
+        # --- PPO update (clipped surrogate per agent, one value per agent), every trial on its own samples
         def loss_fn(idx: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-            mean, log_std = actor(obs_t[idx])
-            new_logp = gaussian_log_prob(mean, log_std, act_t[idx])
-            a = normalize(adv_t[idx], dim=0) if args.norm_adv else adv_t[idx]
-            pg_loss, kl, clipfrac = clipped_policy_loss(new_logp, logp_t[idx], a, args.clip_coef)
-            v = critic(crit_in[idx])
+            mean, log_std = actor(obs_t[rows, idx])
+            new_logp = gaussian_log_prob(mean, log_std.unsqueeze(1), act_t[rows, idx])
+            a = normalize(adv_t[rows, idx], dim=1) if args.norm_adv else adv_t[rows, idx]
+            pg_loss, kl, clipfrac = clipped_policy_loss(new_logp, logp_t[rows, idx], a, args.clip_coef)
+            v = critic(crit_in[rows, idx])
             if args.clip_vloss:
-                v_loss = clipped_value_loss(v, values[idx], ret_t[idx], args.clip_coef)
+                v_loss = clipped_value_loss(v, values[rows, idx], ret_t[rows, idx], args.clip_coef)
             else:
-                v_loss = 0.5 * ((v - ret_t[idx]) ** 2).mean()
-            entropy = (_LOG_SQRT_2PI_E + log_std).mean()
+                v_loss = 0.5 * trial_mean((v - ret_t[rows, idx]) ** 2)
+            entropy = (_LOG_SQRT_2PI_E + log_std).mean(dim=1)
             loss = pg_loss - args.ent_coef * entropy + args.vf_coef * v_loss
             return loss, {"policy_loss": pg_loss.detach(), "value_loss": v_loss.detach(), "approx_kl": kl,
                           "clipfrac": clipfrac, "entropy": entropy.detach()}
 
-        stats = ppo_epochs(batch_size, args.update_epochs, args.num_minibatches, loss_fn, optimizer, params,
-                           args.max_grad_norm, np_rng, device)
+        stats = ppo_epochs(N, args.update_epochs, args.num_minibatches, loss_fn, optimizer, params,
+                           args.max_grad_norm, np_rngs, device)
         if rollout_actor is not actor:
             rollout_actor.load_state_dict(actor.state_dict())
-        state["updates"] += 1
-        stats["mean_reward"] = float(buf.rewards.mean())
-        for k, v in stats.items():
-            curve.scalar(f"train/{k}", v, state["env_steps"])
-        bar.update(batch_size)
+        for k, (st, stk) in enumerate(zip(states, stats)):
+            st["updates"] += 1
+            stk["mean_reward"] = float(np.ascontiguousarray(buf.rewards[:, k * B:(k + 1) * B]).mean())
+            for name, v in stk.items():
+                curves[k].scalar(f"train/{name}", v, st["env_steps"])
+        bar.update(N)
 
         # --- evaluation every eval_every episodes, checkpoint after it
-        if schedule.due(rstate.episodes_done) or state["env_steps"] >= args.total_steps:
+        done = states[0]["env_steps"] >= args.total_steps
+        if schedule.due(rstate.episodes_done) or done:
             evaluate_now()
             checkpoint()
             checkpoints += 1
-            if args.stop_after is not None and checkpoints >= args.stop_after and state["env_steps"] < args.total_steps:
-                curve.close()
-                bar.close()
-                return None
-    curve.close()
-    bar.close()
+            if args.stop_after is not None and checkpoints >= args.stop_after and not done:
+                close()
+                return [None] * K
+    close()
 
-    wall = time.perf_counter() - t_start
-    result = {
-        "best_cost": state["best_cost"], "heuristic_cost": heuristic_cost,
-        "savings": (heuristic_cost - state["best_cost"]) / heuristic_cost, "eval_seed": EVAL_SEED,
-        "eval_episodes": args.eval_episodes, "env_steps": state["env_steps"],
-        "episodes": state["env_steps"] // args.episode_length, "best_episodes": state["best_episodes"],
-        "updates": state["updates"], "run_dir": str(run_dir), "curve": str(run_dir / "curve.csv"),
-        "best_model": str(run_dir / "best.pt"),
-    }
-    return finish(run_dir, ident, result, str(device), state.get("started_at", utc_now()), wall)
+    records = []
+    for k, (s, st) in enumerate(zip(slots, states)):
+        wall = time.perf_counter() - t_starts[k]
+        result = {
+            "best_cost": st["best_cost"], "heuristic_cost": heuristic_cost,
+            "savings": (heuristic_cost - st["best_cost"]) / heuristic_cost, "eval_seed": EVAL_SEED,
+            "eval_episodes": args.eval_episodes, "env_steps": st["env_steps"],
+            "episodes": st["env_steps"] // args.episode_length, "best_episodes": st["best_episodes"],
+            "updates": st["updates"], "run_dir": str(s.run_dir), "curve": str(s.run_dir / "curve.csv"),
+            "best_model": str(s.run_dir / "best.pt"), "batched_trials": K,
+        }
+        records.append(finish(s.run_dir, s.identity, result, str(device), st.get("started_at", utc_now()), wall))
+    return records
 
 
 # ----------------------------------------------------------------------------- CLI
 def train_cli(model: str, argv: Sequence[str]) -> int:
-    """``meio train marl|marl-gnn <scenario> [--seed --episodes --num-envs --device --out --results ...]``."""
+    """``meio train marl|marl-gnn <scenario> [--seed | --seeds S1 S2 ... | --trials K] [--episodes --num-envs ...]``."""
     try:
-        args = tyro.cli(Args, args=list(argv), default=Args(model=model), prog=f"meio train {model}")  # type: ignore[arg-type]
+        seeds, rest = seeds_option(argv)
+        args = tyro.cli(Args, args=rest, default=Args(model=model), prog=f"meio train {model}",  # type: ignore[arg-type]
+                        description=f"{Args.__doc__}\n\n{SEEDS_HELP}")
         args.model = model  # type: ignore[assignment]
+        args_list = with_seeds(args, seeds)
     except ValueError as e:
         print(f"meio train {model}: {e}", file=sys.stderr)
         return 2
-    rec = train(args)
-    if rec is not None:
-        print(summary_line(rec))
+    for rec in train_many(args_list):
+        if rec is not None:
+            print(summary_line(rec))
     return 0
 
 
@@ -504,7 +571,7 @@ def load_actor(payload: Mapping[str, Any], current: bool = False) -> tuple[Multi
     actor, _ = build_networks(a, ma)
     state = payload["actor"] if current or payload.get("state", {}).get("best_actor") is None \
         else payload["state"]["best_actor"]
-    actor.load_state_dict(state)
+    load_trial_state(actor, 0, state)  # saved unstacked (one trial), as before the trial axis
     actor.eval()
     return actor, ma
 

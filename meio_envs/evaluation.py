@@ -33,6 +33,7 @@ __all__ = [
     "echelon_base_stock_policy",
     "da_policy",
     "evaluate",
+    "evaluate_many",
     "make_eval_batch",
 ]
 
@@ -95,15 +96,34 @@ def evaluate(
     **env_kwargs: Any,
 ) -> EvalResult:
     """Evaluate ``policy`` with the grid protocol: mean over episodes of the post-warm-up cost."""
+    return evaluate_many(policy, scenario, 1, episodes, periods, warmup, seed, **env_kwargs)[0]
+
+
+def evaluate_many(
+    policy: Policy,
+    scenario: str | SimParams | BatchedMEIO,
+    trials: int,
+    episodes: int = 100,
+    periods: int = 75,
+    warmup: int = 25,
+    seed: int = EVAL_SEED,
+    **env_kwargs: Any,
+) -> list[EvalResult]:
+    """Evaluate K policies side by side in one batch of K x ``episodes`` copies (the protocol of :func:`evaluate`).
+
+    ``policy`` sees all K x episodes rows at once; rows ``k*episodes .. (k+1)*episodes - 1`` belong to
+    policy k and are seeded ``seed + i`` like the copies of a solo evaluation. A copy's draws depend only
+    on its seed, so result k is exactly ``evaluate`` of policy k alone.
+    """
     if not (0 <= warmup < periods):
         raise ValueError(f"need 0 <= warmup < periods, got warmup={warmup}, periods={periods}")
-    if episodes < 1:
-        raise ValueError(f"episodes must be >= 1, got {episodes}")
-    batch = make_eval_batch(scenario, episodes, episode_length=periods, **env_kwargs)
-    batch.reset(seed)
+    if episodes < 1 or trials < 1:
+        raise ValueError(f"episodes and trials must be >= 1, got episodes={episodes}, trials={trials}")
+    batch = make_eval_batch(scenario, trials * episodes, episode_length=periods, **env_kwargs)
+    batch.reset(np.tile(seed + np.arange(episodes, dtype=np.int64), trials))
     P = batch.num_nodes
-    node_costs = np.zeros((episodes, P))
-    parts = {"holding": 0.0, "backorder": 0.0, "ordering": 0.0}
+    node_costs = np.zeros((trials * episodes, P))
+    parts = [{"holding": 0.0, "backorder": 0.0, "ordering": 0.0} for _ in range(trials)]
     ip = batch.inventory_position()
     for t in range(periods):
         info = batch.info(None, ip)
@@ -111,10 +131,16 @@ def evaluate(
         costs = batch.step_orders(batch.actions_to_orders(actions))
         if t >= warmup:
             node_costs += costs.per_node
-            for k in parts:
-                parts[k] += float(getattr(costs, k).sum()) / episodes
+            for k, part in enumerate(parts):  # per policy: the sum over its own rows, as alone
+                rows = slice(k * episodes, (k + 1) * episodes)
+                for name in part:
+                    part[name] += float(getattr(costs, name)[rows].sum()) / episodes
         ip = batch.inventory_position()
-    return EvalResult(episode_costs=node_costs.sum(axis=1), node_costs=node_costs, breakdown=parts)
+    out = []
+    for k in range(trials):
+        nc = node_costs[k * episodes:(k + 1) * episodes]
+        out.append(EvalResult(episode_costs=nc.sum(axis=1), node_costs=nc, breakdown=parts[k]))
+    return out
 
 
 def base_stock_policy(levels: np.ndarray, max_order: np.ndarray) -> Policy:

@@ -12,6 +12,11 @@ Episodes are truncated (never terminated). ``next_obs[t]`` is the observation th
 Training resets are seeded: the k-th batch of episodes (all B copies restart together, since they
 share the episode length) uses seed ``seed_offset + k * B`` (copy i gets ``+ i``), so a resumed run
 continues with exactly the episodes an uninterrupted run would have seen.
+
+Several trials (seeds) can share one env: with ``seed_offset`` an array of K offsets the env holds
+K x B copies, trial k's copies are ``k*B .. (k+1)*B - 1`` and are seeded exactly as the copies of
+that trial run alone (copy i of batch j: ``seed_offset[k] + j * B + i``); ``episodes_done`` counts
+the episodes of one trial.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ import numpy as np
 
 from meio_envs.envs.batched_ma import BatchedMultiAgent
 
-__all__ = ["ActFn", "RolloutBuffer", "RolloutState", "collect_rollout", "train_seed_offset"]
+__all__ = ["ActFn", "RolloutBuffer", "RolloutState", "collect_rollout", "per_copy", "per_trial", "train_seed_offset"]
 
 # act(joint_obs (B, obs_dim) float32, info) -> (env_actions (B, P) in [-1, 1],
 #                                              stored actions (B, A) unclipped, log-probs (B, A))
@@ -71,15 +76,29 @@ class RolloutBuffer:
 class RolloutState:
     """Where collection stands between rollouts (current observation, episode counters)."""
 
-    seed_offset: int
+    seed_offset: int | np.ndarray  # one offset, or one per trial (K,)
     episode_batches: int = 0  # batches of B episodes started so far (the next reset uses this index)
-    episodes_done: int = 0  # finished training episodes (B per finished batch)
-    obs: np.ndarray | None = field(default=None, repr=False)  # (B, obs_dim) current joint observation
-    ip: np.ndarray | None = field(default=None, repr=False)  # (B, P) current raw inventory positions
+    episodes_done: int = 0  # finished training episodes of one trial (B per finished batch)
+    obs: np.ndarray | None = field(default=None, repr=False)  # (K*B, obs_dim) current joint observation
+    ip: np.ndarray | None = field(default=None, repr=False)  # (K*B, P) current raw inventory positions
+
+    @property
+    def num_trials(self) -> int:
+        """K, the trials sharing the env."""
+        return int(np.size(self.seed_offset))
+
+    def copy_seeds(self, num_envs: int) -> np.ndarray:
+        """Reset seeds of the next batch, one per copy (trial k's B copies as if alone)."""
+        K = self.num_trials
+        if num_envs % K:
+            raise ValueError(f"{num_envs} copies do not split into {K} trials")
+        B = num_envs // K
+        offsets = np.asarray(self.seed_offset, dtype=np.int64).reshape(K, 1)
+        return (offsets + self.episode_batches * B + np.arange(B, dtype=np.int64)).reshape(-1)
 
     def start_batch(self, ma: BatchedMultiAgent) -> None:
         """Reset all copies to the next seeded batch of episodes."""
-        ma.reset(seed=self.seed_offset + self.episode_batches * ma.num_envs)
+        ma.reset(seed=self.copy_seeds(ma.num_envs))
         self.episode_batches += 1
         self.ip = ma.core.inventory_position()
         self.obs = ma.core.observe(self.ip)
@@ -90,14 +109,16 @@ def collect_rollout(
     buf: RolloutBuffer,
     state: RolloutState,
     act: ActFn,
-    reward_columns: np.ndarray | slice = slice(None),
+    reward_columns: np.ndarray | slice | list[int] = slice(None),
 ) -> int:
-    """Fill ``buf`` with T steps of all B copies; returns the number of episodes finished.
+    """Fill ``buf`` with T steps of all copies; returns the number of episodes finished (of one trial).
 
     ``reward_columns`` picks the agents whose reward streams are stored (all for MAPPO, the active
-    agent for IMARL). All copies share the episode length, so they are truncated (and reset)
-    together.
+    agent for IMARL): the same columns for every copy, or a (copies, A) int array of columns per
+    copy (trials training different agents). All copies share the episode length, so they are
+    truncated (and reset) together.
     """
+    per_copy = isinstance(reward_columns, np.ndarray) and reward_columns.ndim == 2
     finished = 0
     for t in range(buf.num_steps):
         if state.obs is None:  # lazily: a checkpoint taken between rollouts sits at a batch boundary
@@ -113,13 +134,28 @@ def collect_rollout(
         buf.next_obs[t] = nobs
         buf.actions[t] = raw
         buf.logprobs[t] = logp
-        buf.rewards[t] = rewards[:, reward_columns]
+        buf.rewards[t] = np.take_along_axis(rewards, reward_columns, axis=1) if per_copy \
+            else rewards[:, reward_columns]
         buf.episode_end[t] = truncated
         state.obs, state.ip = nobs, ip
         if truncated.all():
-            finished += ma.num_envs
+            finished += ma.num_envs // state.num_trials
             state.obs = state.ip = None
         elif truncated.any():  # cannot happen with one shared episode length; kept as a guard
             raise RuntimeError("copies truncated at different periods; the trainers assume they stay in step")
     state.episodes_done += finished
     return finished
+
+
+def per_trial(x: np.ndarray, trials: int) -> np.ndarray:
+    """(T, K*B, ...) rollout arrays -> (K, T*B, ...): trial k's samples in the order of its solo run (t, b)."""
+    T, KB = x.shape[:2]
+    return np.ascontiguousarray(x.reshape(T, trials, KB // trials, *x.shape[2:]).swapaxes(0, 1)).reshape(
+        trials, -1, *x.shape[2:])
+
+
+def per_copy(x: np.ndarray, num_steps: int) -> np.ndarray:
+    """Inverse of :func:`per_trial`: (K, T*B, ...) -> (T, K*B, ...)."""
+    K, N = x.shape[:2]
+    return np.ascontiguousarray(x.reshape(K, num_steps, N // num_steps, *x.shape[2:]).swapaxes(0, 1)).reshape(
+        num_steps, -1, *x.shape[2:])

@@ -50,8 +50,8 @@ def test_retailers_share_one_actor() -> None:
         ma = BatchedMultiAgent(sc, num_envs=2)
         actor, _ = build_networks(Args(sc), ma)
         assert len(actor.actors) == n_actors
-        mean, log_std = actor(torch.zeros(5, ma.state_dim))
-        assert mean.shape == (5, ma.num_agents) and log_std.shape == (ma.num_agents,)
+        mean, log_std = actor(torch.zeros(1, 5, ma.state_dim))  # a leading trial axis (K = 1)
+        assert mean.shape == (1, 5, ma.num_agents) and log_std.shape == (1, ma.num_agents)
 
 
 def tiny(tmp_path, **kw) -> Args:
@@ -103,7 +103,7 @@ def test_marl_gnn_forward_and_tiny_run_B1(tmp_path) -> None:
     actor, critic = build_networks(args, ma)
     x = torch.as_tensor(critic_inputs("marl-gnn", ma.core, ma.reset(seed=0) and ma.global_state()))
     assert x.shape == (4, 9, 3)
-    assert critic(x).shape == (4, 9)
+    assert critic(x[None]).shape == (1, 4, 9)  # a leading trial axis (K = 1)
     assert joint_policy(actor)(ma.global_state(), {}).shape == (4, 9)
     s = train(args)
     assert np.isfinite(s["result"]["best_cost"]) and s["result"]["episodes"] == 8
