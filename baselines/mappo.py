@@ -51,6 +51,7 @@ from baselines.common.ppo import (
 from baselines.common.records import TrialIdentity, utc_now
 from baselines.common.rollout import RolloutBuffer, RolloutState, collect_rollout, per_copy, per_trial, train_seed_offset
 from baselines.common.stacked import (
+    fused_mlp,
     load_trial_state,
     num_trials,
     stack_modules,
@@ -231,14 +232,30 @@ class MultiActor(nn.Module):
         for k, g in enumerate(groups):
             group_of[list(g)] = k
         self.register_buffer("group_of", torch.as_tensor(group_of), persistent=False)
+        singles: dict[int, list[int]] = {}
+        self.buckets: list[list[int]] = []
+        for k, g in enumerate(groups):
+            if len(g) == 1:
+                singles.setdefault(len(obs_index[g[0]]), []).append(k)
+            else:
+                self.buckets.append([k])
+        self.buckets += list(singles.values())
 
     def forward(self, joint_obs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Means (K, N, P) and per-agent log-stds (K, P)."""
         K, N = joint_obs.shape[:2]
         mean = joint_obs.new_empty(K, N, self.num_agents)
-        for k, actor in enumerate(self.actors):
-            x = joint_obs[:, :, getattr(self, f"obs_{k}")]  # (K, N, n_k, d_k)
-            mean[:, :, getattr(self, f"agents_{k}")] = actor(x)
+        for bucket in self.buckets:
+            if len(bucket) == 1:
+                k = bucket[0]
+                x = joint_obs[:, :, getattr(self, f"obs_{k}")]  # (K, N, n_k, d_k)
+                mean[:, :, getattr(self, f"agents_{k}")] = self.actors[k](x)
+                continue
+            # groups of one agent with equal observation sizes: one call over (group, trial) slices
+            obs = torch.stack([getattr(self, f"obs_{k}")[0] for k in bucket])  # (G, d)
+            x = joint_obs[:, :, obs].permute(2, 0, 1, 3).reshape(len(bucket) * K, N, -1)
+            out = fused_mlp([self.actors[k].net for k in bucket], x).reshape(len(bucket), K, N)
+            mean[:, :, [self.groups[k][0] for k in bucket]] = out.permute(1, 2, 0)
         log_std = torch.stack([a.log_std for a in self.actors], dim=1)[:, self.group_of]
         return mean, log_std
 

@@ -32,6 +32,8 @@ from torch import nn
 __all__ = [
     "StackedLinear",
     "clip_grad_norm_per_trial",
+    "contiguous_grad",
+    "fused_mlp",
     "layer_init",
     "load_trial_state",
     "mlp",
@@ -39,6 +41,7 @@ __all__ = [
     "select_trials",
     "stack_modules",
     "stack_optimizer_states",
+    "stacked_linear",
     "trial_optimizer_state",
     "trial_state",
 ]
@@ -86,20 +89,62 @@ class StackedLinear(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """(K, N, in) -> (K, N, out)."""
-        K, out_dim, in_dim = self.weight.shape
-        if x.dim() != 3 or x.shape[0] != K or x.shape[2] != in_dim:
-            raise ValueError(f"expected input (K={K}, N, {in_dim}), got {tuple(x.shape)}")
-        x = x.contiguous()
-        b = None if self.bias is None else self.bias.unsqueeze(1)
-        if in_dim == 1:  # outer product: one exactly rounded product per entry
-            y = x * self.weight.transpose(1, 2)
-        elif out_dim == 1:  # one dot product per row: a row reduction, the same for every K
-            y = (x * self.weight).sum(-1, keepdim=True)
-        elif b is not None:
-            return torch.baddbmm(b, x, self.weight.transpose(1, 2))
+        return stacked_linear(x, self.weight, self.bias)
+
+
+def stacked_linear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None) -> torch.Tensor:
+    """``x`` (K, N, in), ``weight`` (K, out, in), ``bias`` (K, out) -> (K, N, out); slice k independent of K."""
+    K, out_dim, in_dim = weight.shape
+    if x.dim() != 3 or x.shape[0] != K or x.shape[2] != in_dim:
+        raise ValueError(f"expected input (K={K}, N, {in_dim}), got {tuple(x.shape)}")
+    x = x.contiguous()
+    b = None if bias is None else bias.unsqueeze(1)
+    if in_dim == 1:  # outer product: one exactly rounded product per entry
+        y = x * weight.transpose(1, 2)
+    elif out_dim == 1:  # one dot product per row: a row reduction, the same for every K
+        y = (x * weight).sum(-1, keepdim=True)
+    elif b is not None:
+        return torch.baddbmm(b, x, weight.transpose(1, 2))
+    else:
+        return torch.bmm(x, weight.transpose(1, 2))
+    return y if b is None else y + b
+
+
+class _ContiguousGrad(torch.autograd.Function):
+    """Identity whose backward makes the incoming gradient contiguous."""
+
+    @staticmethod
+    def forward(ctx: Any, x: torch.Tensor) -> torch.Tensor:
+        return x.view_as(x)
+
+    @staticmethod
+    def backward(ctx: Any, grad: torch.Tensor) -> torch.Tensor:
+        return grad.contiguous()
+
+
+def contiguous_grad(x: torch.Tensor) -> torch.Tensor:
+    """``x``, with its gradient made contiguous on the way back.
+
+    Reductions (a bias gradient sums over rows) run in another order over a strided tensor than over a
+    contiguous one, so a layer's gradients would change in the last bits with how its output is laid
+    out downstream (e.g. permuted back into per-agent columns).
+    """
+    return _ContiguousGrad.apply(x)
+
+
+def fused_mlp(mlps: Sequence[nn.Sequential], x: torch.Tensor) -> torch.Tensor:
+    """Several stacked MLPs of one architecture as one: ``x`` (G*K, N, in), slices g*K .. (g+1)*K - 1 for
+    ``mlps[g]`` -> (G*K, N, out). Each slice computes exactly what ``mlps[g]`` computes on its K slices
+    (the kernels do not depend on the number of slices); one call instead of G saves G-1 times the
+    per-operation overhead, which dominates at these sizes."""
+    h = x
+    for layers in zip(*mlps):
+        if isinstance(layers[0], StackedLinear):
+            bias = None if layers[0].bias is None else torch.cat([m.bias for m in layers])
+            h = stacked_linear(h, torch.cat([m.weight for m in layers]), bias)
         else:
-            return torch.bmm(x, self.weight.transpose(1, 2))
-        return y if b is None else y + b
+            h = layers[0](h)  # an activation: the same module in every MLP
+    return contiguous_grad(h)
 
 
 def mlp(in_dim: int, hidden: Sequence[int], out_dim: int, out_gain: float = 1.0, trials: int = 1) -> nn.Sequential:
