@@ -144,22 +144,81 @@ print({periods} / (time.perf_counter() - t0))
         return None
 
 
+def single_env_rate(env_id: str, seconds: float) -> float:
+    """Steps/s of one ``gym.make`` env with a fixed action, resetting at episode ends."""
+    import gymnasium as gym
+
+    import meio_envs  # noqa: F401  (registers the ids)
+
+    env = gym.make(env_id)
+    env.reset(seed=0)
+    action = env.action_space.sample() * 0 if env_id.startswith("MEIO") else 0
+
+    def one() -> None:
+        _, _, term, trunc, _ = env.step(action)
+        if term or trunc:
+            env.reset()
+
+    return rate(one, seconds)
+
+
+def floor_rate(path: Path, B: int = 1024) -> float:
+    """Env steps/s of the floor script's minimal kernel at batch ``B`` (runs its kernel section)."""
+    import json
+
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1"}
+    out = subprocess.run([sys.executable, str(path), "kernel"], capture_output=True, text=True, env=env, check=True)
+    for line in out.stdout.splitlines():
+        row = json.loads(line)
+        if row["what"].startswith(f"NumPy kernel minimal B={B} "):
+            return float(row["median"])
+    raise RuntimeError(f"{path}: no 'minimal B={B}' line in its output")
+
+
+def goals(seconds: float, floor: Path | None) -> None:
+    """The lean-core ratios: single env vs CartPole-v1, D1 at B=1024 vs the NumPy floor."""
+    cart = single_env_rate("CartPole-v1", seconds)
+    print(f"CartPole-v1 (gym.make)      {cart:12,.0f} steps/s")
+    for sid in ("A1", "D1"):
+        r = single_env_rate(f"MEIO-{sid}-v0", seconds)
+        print(f"MEIO-{sid}-v0 (gym.make)      {r:12,.0f} steps/s   = 1/{cart / r:.1f} of CartPole-v1"
+              + ("   (goal: at least 1/8)" if sid == "A1" else ""))
+    core = BatchedMEIO("D1", num_envs=1024, episode_length=100_000)
+    core.reset(0)
+    q = np.full((1024, core.num_nodes), 10, np.int64)
+    r_core = rate(lambda: core.advance(q), seconds) * 1024
+    print(f"D1 core B=1024 (advance)    {r_core:12,.0f} env steps/s")
+    if floor is None:
+        print("NumPy floor: pass --floor PATH to the floor script to print the ratio")
+        return
+    r_floor = floor_rate(floor)
+    r_core2 = rate(lambda: core.advance(q), seconds) * 1024  # again after the floor: same minute
+    print(f"NumPy floor minimal B=1024  {r_floor:12,.0f} env steps/s")
+    print(f"D1 core / floor: {r_core / r_floor:.2f} before, {r_core2 / r_floor:.2f} after the floor run "
+          "(goal: at least 0.3)")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=float, default=1.0)
     ap.add_argument("--sizes", default="1,64,1024,4096")
+    ap.add_argument("--goals", action="store_true", help="only the lean-core goal ratios")
+    ap.add_argument("--floor", type=Path, default=None, help="path of the bare NumPy floor script")
     args = ap.parse_args()
+    if args.goals:
+        goals(args.seconds, args.floor)
+        return
     sizes = [int(x) for x in args.sizes.split(",")]
     print(f"{'scen':4} {'B':>5} | {'vector env st/s':>15} {'core st/s':>12} {'ref st/s':>12} | "
           f"{'vector node-st/s':>16} | {'vector/ref':>10} {'core/ref':>9}")
     vec_a1_4096 = None
     for sid in ("A1", "B4", "D1"):
         for B in sizes:
-            venv = MEIOVectorEnv(sid, B, episode_length=10**9)
+            venv = MEIOVectorEnv(sid, B, episode_length=100_000)
             venv.reset(seed=0)
             acts = np.zeros((B, venv.core.num_nodes), np.float32)
             r_vec = rate(lambda: venv.step(acts), args.seconds) * B
-            core = BatchedMEIO(sid, num_envs=B, episode_length=10**9)
+            core = BatchedMEIO(sid, num_envs=B, episode_length=100_000)
             core.reset(0)
             q = np.full((B, core.num_nodes), 10, np.int64)
             r_core = rate(lambda: (core.step_orders(q), core.inventory_position()), args.seconds) * B

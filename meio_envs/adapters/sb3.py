@@ -114,16 +114,18 @@ class MEIOSB3VecEnv(VecEnv):
         if self._actions is None:
             raise RuntimeError("step_wait() without step_async(actions)")
         core = self.core
-        orders = (core if self.view is None else self.view).actions_to_orders(self._actions)
+        if self.view is None:
+            costs, ip = core.advance(core.actions_to_orders(self._actions))
+        else:
+            costs, ip = core.step_orders(self.view.actions_to_orders(self._actions)), None
         self._actions = None
-        costs = core.step_orders(orders)
         cost = costs.total
         rewards = -core.reward_scale * cost
         self._ep_return += rewards
         self._ep_cost += cost
-        obs = self._observe()
-        dones = core.truncated().copy()
-        infos: list[dict[str, Any]] = [{"cost": float(c)} for c in cost]
+        obs = core.observe(ip) if ip is not None else self._observe()
+        dones = core.truncated()
+        infos: list[dict[str, Any]] = [{"cost": c} for c in cost.tolist()]
         if dones.any():
             t = round(time.time() - self._t0, 6)
             for i in np.flatnonzero(dones):

@@ -18,7 +18,7 @@ from meio_envs.core import dynamics
 from meio_envs.core.params import CostVariation, SimParams
 from meio_envs.distributions import Distribution
 from meio_envs.network import NetworkSpec
-from meio_envs.scaling import action_to_orders, check_action, scale_ip
+from meio_envs.scaling import action_to_orders, scale_ip, validate_action
 from meio_envs.scenarios import make_scenario
 from meio_envs.validation import (
     MAX_EPISODE_LENGTH, MEIOInputError, choice, exact_int, finite_float, int_array, seed_value,
@@ -111,6 +111,17 @@ class BatchedMEIO:
         self._seeded = False
         self.track_open_orders = bool(track_open_orders)  # see meio_envs.core.open_orders
         self.state = dynamics.new_state(params, np.arange(self.num_envs), track_open_orders=self.track_open_orders)
+        # Per-step scratch of the action and observation scaling (never returned to a caller).
+        B, P = self.num_envs, params.num_nodes
+        self._max_order_f = params.max_order.astype(np.float64)
+        self._ip_span = params.ip_high - params.ip_low
+        self._act_work = np.empty((B, P))
+        self._obs_work = np.empty((B, P))
+        if self.observe_cost_factors:
+            cv = params.cost_variation
+            self._cf_low = np.asarray([cv.holding[0], cv.backorder[0]])  # type: ignore[union-attr]
+            hi = np.asarray([cv.holding[1], cv.backorder[1]])  # type: ignore[union-attr]
+            self._cf_span = np.where(hi > self._cf_low, hi - self._cf_low, 1.0)
 
     # ------------------------------------------------------------------ sizes
     @property
@@ -159,9 +170,19 @@ class BatchedMEIO:
 
     # ------------------------------------------------------------------ stepping
     def actions_to_orders(self, actions: object) -> np.ndarray:
-        """Validate (B, P) actions in [-1, 1] and convert them to integer orders."""
-        a = check_action(actions, (self.num_envs, self.num_nodes), "actions")
-        return action_to_orders(a, self.params.max_order)
+        """Validate (B, P) actions in [-1, 1] and convert them to integer orders (a new array)."""
+        a = validate_action(actions, (self.num_envs, self.num_nodes), "actions")
+        return action_to_orders(a, self._max_order_f, self._act_work)
+
+    def advance(self, orders: np.ndarray) -> tuple[dynamics.PeriodCosts, np.ndarray]:
+        """The lean step of the env views: one period, then the (B, P) inventory positions after it.
+
+        ``orders`` must be integer orders in [0, max_order], as :meth:`actions_to_orders` returns
+        them; they are not checked or clipped (use :meth:`step_orders` for orders of any other
+        origin). Equivalent to ``step_orders(orders)`` followed by :meth:`inventory_position`, and
+        cheaper. Both results are new arrays.
+        """
+        return dynamics.advance(self.params, self.state, orders)
 
     def step_orders(self, orders: np.ndarray) -> dynamics.PeriodCosts:
         """Advance all copies one period with integer orders (B, P), clipped to [0, max_order].
@@ -186,19 +207,23 @@ class BatchedMEIO:
         return dynamics.inventory_position(self.params, self.state)
 
     def observe(self, ip: np.ndarray | None = None) -> np.ndarray:
-        """(B, obs_dim) float32 observations in [-1, 1]."""
+        """(B, obs_dim) float32 observations in [-1, 1] (a new array)."""
         ip = self.inventory_position() if ip is None else ip
-        obs = scale_ip(ip, self.params.ip_low, self.params.ip_high)
+        work = self._obs_work if ip.shape == self._obs_work.shape else None
+        obs = scale_ip(ip, self.params.ip_low, self.params.ip_high, self._ip_span, work)
         if self.observe_cost_factors:
-            cv = self.params.cost_variation
-            lo = np.asarray([cv.holding[0], cv.backorder[0]])  # type: ignore[union-attr]
-            hi = np.asarray([cv.holding[1], cv.backorder[1]])  # type: ignore[union-attr]
-            f = 2.0 * (self.state.cost_factors - lo) / np.where(hi > lo, hi - lo, 1.0) - 1.0
+            f = 2.0 * (self.state.cost_factors - self._cf_low) / self._cf_span - 1.0
             obs = np.concatenate([obs, f.astype(np.float32)], axis=1)
         return obs
 
-    def info(self, costs: dynamics.PeriodCosts | None, ip: np.ndarray) -> dict[str, np.ndarray]:
-        """Per-copy diagnostics: unscaled cost and breakdown, raw IPs, on hand, backorders, factors."""
+    def info(
+        self, costs: dynamics.PeriodCosts | None, ip: np.ndarray, sums: np.ndarray | None = None
+    ) -> dict[str, np.ndarray]:
+        """Per-copy diagnostics: unscaled cost and breakdown, raw IPs, on hand, backorders, factors.
+
+        Every value is an array the caller owns: copies of the state, ``ip`` itself and the cost
+        arrays of this period (``sums``: ``costs.sums()`` when the caller already has it).
+        """
         st = self.state
         out: dict[str, np.ndarray] = {
             "period": st.period.copy(),
@@ -208,9 +233,28 @@ class BatchedMEIO:
             "cost_factors": st.cost_factors.copy(),
         }
         if costs is not None:
-            out["cost"] = costs.total
+            s = costs.sums() if sums is None else sums
+            out["cost"] = s[3]
             out["node_costs"] = costs.per_node
-            out["holding_cost"] = costs.holding.sum(axis=1)
-            out["backorder_cost"] = costs.backorder.sum(axis=1)
-            out["ordering_cost"] = costs.ordering.sum(axis=1)
+            out["holding_cost"] = s[0]
+            out["backorder_cost"] = s[1]
+            out["ordering_cost"] = s[2]
+        return out
+
+    def info_one(self, costs: dynamics.PeriodCosts | None, ip: np.ndarray, i: int = 0) -> dict[str, Any]:
+        """:meth:`info` of copy ``i`` in the single env's form: arrays of that copy, ``cost`` a float
+        and ``cost_breakdown`` {holding, backorder, ordering} floats."""
+        st = self.state
+        out: dict[str, Any] = {
+            "period": st.period[i],
+            "inventory_position": ip[i],
+            "on_hand": st.on_hand[i].copy(),
+            "market_backorders": st.market_backorder[i].copy(),
+            "cost_factors": st.cost_factors[i].copy(),
+        }
+        if costs is not None:
+            holding, backorder, ordering, total = costs.sums()[:, i].tolist()
+            out["cost"] = total
+            out["node_costs"] = costs.per_node[i]
+            out["cost_breakdown"] = {"holding": holding, "backorder": backorder, "ordering": ordering}
         return out

@@ -203,8 +203,7 @@ class BatchedMultiAgent:
         orders = self.core.actions_to_orders(actions)
         if self.core.truncated().any():
             raise RuntimeError("episode is over (truncated); call reset() before step()")
-        costs = self.core.step_orders(orders)
-        ip = self.core.inventory_position()
+        costs, ip = self.core.advance(orders)
         info = self.core.info(costs, ip)
         rewards = self._rewards(info["node_costs"])
         return self.agent_obs(self.core.observe(ip)), rewards, self.core.truncated(), info

@@ -116,40 +116,27 @@ class MEIOEnv(gym.Env[np.ndarray, np.ndarray]):
         super().reset(seed=seed)
         self.core.reset(seed)
         ip = self.core.inventory_position()
-        return self.core.observe(ip)[0], self._info(None, ip)
+        return self.core.observe(ip)[0], self.core.info_one(None, ip)
 
     def step(self, action: np.ndarray) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
         """Place the period's orders; returns the period's reward (-cost/1000)."""
-        if self.core.truncated()[0]:
+        core = self.core
+        if core.state.period[0] >= core.episode_length:
             raise RuntimeError("episode is over (truncated); call reset() before step()")
-        orders = self.core.actions_to_orders(np.asarray(action)[None] if np.ndim(action) else action)
-        return self._advance(orders)
+        a = np.asarray(action)
+        costs, ip = core.advance(core.actions_to_orders(a[None] if a.ndim else a))
+        return self._result(costs, ip)
 
     def step_orders(self, orders: np.ndarray) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
         """Like :meth:`step` but with integer orders in units (clipped to [0, max_order])."""
         q = np.asarray(orders)
         if q.shape != (self.core.num_nodes,):
             raise ValueError(f"orders: expected shape ({self.core.num_nodes},), got {q.shape}")
-        return self._advance(q[None])
+        costs = self.core.step_orders(q[None])
+        return self._result(costs, self.core.inventory_position())
 
-    def _advance(self, orders: np.ndarray) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
-        costs = self.core.step_orders(orders)
-        ip = self.core.inventory_position()
-        cost = float(costs.total[0])
-        return (
-            self.core.observe(ip)[0],
-            -self.core.reward_scale * cost,
-            False,
-            bool(self.core.truncated()[0]),
-            self._info(costs, ip),
-        )
-
-    def _info(self, costs: Any, ip: np.ndarray) -> dict[str, Any]:
-        raw = self.core.info(costs, ip)
-        info: dict[str, Any] = {k: v[0] for k, v in raw.items() if not k.endswith("_cost")}
-        if costs is not None:
-            info["cost"] = float(raw["cost"][0])
-            info["cost_breakdown"] = {
-                k: float(raw[f"{k}_cost"][0]) for k in ("holding", "backorder", "ordering")
-            }
-        return info
+    def _result(self, costs: Any, ip: np.ndarray) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
+        core = self.core
+        info = core.info_one(costs, ip)
+        truncated = bool(core.state.period[0] >= core.episode_length)
+        return core.observe(ip)[0], -core.reward_scale * info["cost"], False, truncated, info

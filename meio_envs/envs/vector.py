@@ -72,6 +72,7 @@ class MEIOVectorEnv(VectorEnv):
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
         self.node_names = self.core.params.network.names
         self._needs_reset = np.zeros(self.num_envs, dtype=bool)
+        self._reset_pending = False  # == self._needs_reset.any(), kept as a flag (cheaper to test)
 
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
@@ -81,39 +82,46 @@ class MEIOVectorEnv(VectorEnv):
             self._np_random, self._np_random_seed = gym.utils.seeding.np_random(seed)
         self.core.reset(seed)
         self._needs_reset[:] = False
+        self._reset_pending = False
         ip = self.core.inventory_position()
         return self.core.observe(ip), self.core.info(None, ip)
 
     def step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
         """Step all copies with actions (B, P) in [-1, 1]."""
-        orders = self.core.actions_to_orders(actions)
+        core = self.core
+        orders = core.actions_to_orders(actions)
         B = self.num_envs
-        if self._needs_reset.any():  # NEXT_STEP: these copies reset instead of stepping
+        mask = None
+        if self._reset_pending:  # NEXT_STEP: these copies reset instead of stepping
             mask = self._needs_reset.copy()
-            self.core.reset(None, mask=mask)
+            core.reset(None, mask=mask)
             orders[mask] = 0
             self._needs_reset[:] = False
-            keep = {k: v.copy() for k, v in self.core.state.__dict__.items() if isinstance(v, np.ndarray)}
-            costs = self.core.step_orders(orders)
+            self._reset_pending = False
+            keep = {k: v.copy() for k, v in core.state.__dict__.items() if isinstance(v, np.ndarray)}
+            costs = core.step_orders(orders)
             for k, v in keep.items():  # undo the step for the copies that only reset
-                getattr(self.core.state, k)[mask] = v[mask]
+                getattr(core.state, k)[mask] = v[mask]
             for arr in (costs.holding, costs.backorder, costs.ordering):
                 arr[mask] = 0.0
+            ip = core.inventory_position()
         else:
-            mask = np.zeros(B, dtype=bool)
-            costs = self.core.step_orders(orders)
-        ip = self.core.inventory_position()
-        rewards = -self.core.reward_scale * costs.total
-        truncated = self.core.truncated() & ~mask
+            costs, ip = core.advance(orders)
+        sums = costs.sums()
+        rewards = -core.reward_scale * sums[3]
+        truncated = core.truncated()
+        if mask is not None:
+            truncated &= ~mask
         terminated = np.zeros(B, dtype=bool)
-        infos = self.core.info(costs, ip)
-        obs = self.core.observe(ip)
+        infos = core.info(costs, ip, sums)
+        obs = core.observe(ip)
         if truncated.any():
             if self.metadata["autoreset_mode"] == AutoresetMode.SAME_STEP:
                 infos["final_obs"] = obs.copy()
                 infos["final_info"] = {k: v.copy() for k, v in infos.items() if k != "final_obs"}
-                self.core.reset(None, mask=truncated)
-                obs = self.core.observe()
+                core.reset(None, mask=truncated)
+                obs = core.observe()
             else:
                 self._needs_reset |= truncated
+                self._reset_pending = True
         return obs, rewards, terminated, truncated, infos

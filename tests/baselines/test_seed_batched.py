@@ -3,8 +3,8 @@
 - kernels: every trial slice of a stacked layer / GAT / optimizer / evaluation equals K = 1 bitwise;
 - pins: the solo trainers (K = 1) against values pinned before the trial axis existed (commit a9aa599:
   the same evaluation curves, job lists and acceptances; weights within float tolerance, because
-  ``nn.Linear``'s gemv kernels for 1-wide layers round differently from the stacked kernels) and
-  against digests of the K = 1 weights;
+  ``nn.Linear``'s gemv kernels for 1-wide layers round differently from the stacked kernels, and the
+  last bits of any weight depend on the CPU model's kernels);
 - K = 3 trials (seeds 0, 1, 2) batched equal their solo runs exactly (curves, weights, optimizer
   state, records, identities), for marl, marl-gnn and IMARL (whose trials train different agents
   in the same round);
@@ -174,13 +174,8 @@ OLD_ABS_SUMS = {
     "imarl_A1_bc": {"net.0.weight": 12.288769269, "net.2.weight": 634.964087822, "net.4.weight": 4.350889106},
     "imarl_A1_random": {"net.0.weight": 36.568247213, "net.2.weight": 578.93699075, "net.4.weight": 0.115336556},
 }
-# digests of the K = 1 trainers' final weights (this implementation); the critics equal a9aa599's bitwise
-NEW_DIGESTS = {
-    "marl_A1": ("a6a6e1564a14ed15", "b79fb71789e35b3d"),
-    "marl-gnn_B1": ("8d812416c5fd49e4", "326b1a58405d1997"),
-    "imarl_A1_bc": (None, None, "4ce5dae65a9bf8c2", None),
-    "imarl_A1_random": ("5de7008d10ad2bad", None, None, None),
-}
+# which IMARL agents hold a saved network at the end (None = the base policy)
+SAVED_PATTERN = {"imarl_A1_bc": (True, True, False, True), "imarl_A1_random": (False, True, True, True)}
 
 
 def _check_old_sums(name: str, state: dict[str, torch.Tensor]) -> None:
@@ -198,7 +193,6 @@ def test_mappo_k1_pinned(tmp_path, name) -> None:
     rec = mappo.run_trial(a)
     ck = load_checkpoint(a.run_dir() / "checkpoint.pt")
     assert curve(a.run_dir()) == OLD_CURVES[name] and rec["result"]["best_cost"] == min(OLD_CURVES[name])
-    assert (digest(ck["actor"]), digest(ck["critic"])) == NEW_DIGESTS[name]
     _check_old_sums(name, ck["actor"])
 
 
@@ -211,7 +205,9 @@ def test_imarl_k1_pinned(tmp_path, name) -> None:
     assert curve(a.run_dir()) == OLD_CURVES[name]
     assert (rec["job_sequence"], rec["accepted"]) == ((["R3", "R2", "R1"], [False, True, False]) if "bc" in name
                                                        else (["W1", "R1", "R2"], [True, False, False]))
-    assert tuple(None if s is None else digest(s["actor"]) for s in saved) == NEW_DIGESTS[name]
+    # Which agents hold a saved network is exact; the weights are compared within tolerance only,
+    # because the float kernels torch picks (and so the last bits) differ between CPU models.
+    assert tuple(s is None for s in saved) == SAVED_PATTERN[name]
     _check_old_sums(name, next(s["actor"] for s in saved if s is not None))
 
 

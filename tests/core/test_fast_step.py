@@ -1,0 +1,127 @@
+"""The lean period function equals the frozen pre-optimisation one (tests/core/oracle_dynamics.py).
+
+Random networks of every kind (serial, divergent with fans beyond the pairwise ranking limit,
+general with several suppliers), random PMFs (point masses and spreads), ordering costs, level-5
+cost factors, copies at different periods, batch sizes on both sides of the gather switch: the
+state, the costs and the inventory positions must be identical after every period.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pytest
+
+from meio_envs import NetworkSpec
+from meio_envs.core import dynamics, plan
+from meio_envs.core.params import SimParams
+from tests.core import oracle_dynamics as oracle
+from tests.core.net_strategies import random_network
+
+FIELDS = ("period", "on_hand", "pipeline", "in_transit", "edge_backorder", "edge_new", "market_backorder",
+          "market_new", "external_in", "delivered", "demand_total", "open_qty", "open_placed")
+
+
+def _assert_same_state(a, b):
+    for name in FIELDS:
+        x, y = getattr(a, name), getattr(b, name)
+        if x is None:
+            assert y is None
+            continue
+        assert x.dtype == y.dtype and x.shape == y.shape, name
+        np.testing.assert_array_equal(x, y, err_msg=name)
+
+
+def _compare(params: SimParams, B: int, seed: int, periods: int, *, track: bool = False) -> None:
+    rng = np.random.default_rng(seed)
+    state = dynamics.new_state(params, seed + np.arange(B), track_open_orders=track)
+    state.cost_factors[:] = rng.uniform(0.5, 1.5, size=(B, 2))
+    ref = copy.deepcopy(state)
+    for t in range(periods):
+        if t == periods // 2 and B > 1:  # copies at different periods from here on
+            m = rng.random(B) < 0.5
+            dynamics.reset_copies(params, state, m)
+            dynamics.reset_copies(params, ref, m)
+        q = rng.integers(0, params.max_order + 1, size=(B, params.num_nodes))
+        if t % 2:
+            c_new, ip_new = dynamics.advance(params, state, q)
+            np.testing.assert_array_equal(ip_new, dynamics.inventory_position(params, state))
+        else:
+            c_new = dynamics.step(params, state, q)
+        c_ref = oracle.step(params, ref, q)
+        _assert_same_state(state, ref)
+        np.testing.assert_array_equal(dynamics.inventory_position(params, state), oracle.inventory_position(params, ref))
+        for part in ("holding", "backorder", "ordering", "per_node", "total"):
+            np.testing.assert_array_equal(getattr(c_new, part), getattr(c_ref, part), err_msg=part)
+        sums = c_new.sums()
+        for i, part in enumerate(("holding", "backorder", "ordering")):
+            np.testing.assert_array_equal(sums[i], getattr(c_ref, part).sum(axis=1))
+        np.testing.assert_array_equal(sums[3], c_ref.total)
+
+
+CASES = [(kind, size, seed) for kind in ("serial", "divergent", "general") for size, seed in
+         ((2, 1), (5, 2), (9, 3), (18, 4), (40, 5), (120, 6))]
+
+
+@pytest.mark.parametrize(("kind", "size", "seed"), CASES, ids=[f"{k}-{s}" for k, s, _ in CASES])
+@pytest.mark.parametrize("B", [1, 3, 64])
+def test_fast_period_equals_oracle_on_random_networks(kind, size, seed, B):
+    rng = np.random.default_rng(1000 * seed + size)
+    net = NetworkSpec.from_dict(random_network(rng, kind, size, with_base_stock=True))
+    params = SimParams.from_network(net)
+    _compare(params, B, seed, periods=16, track=(seed % 2 == 0))
+
+
+def test_both_ranking_paths_are_exercised():
+    # A divergent network whose warehouses have more customers than the pairwise limit.
+    big = {"name": "fan", "stock_points": [
+        {"name": "F", "suppliers": ["external"], "holding": 0.2, "max_order": 500, "ip_bounds": [-900, 900],
+         "lead_time": {"type": "uniform_int", "low": 1, "high": 3}, "base_stock": 40},
+        *[{"name": f"R{i}", "suppliers": ["F"], "holding": 1.0, "backorder": 9.0, "max_order": 40,
+           "ip_bounds": [-90, 90], "lead_time": 1, "demand": {"type": "poisson", "mu": 6.0}, "base_stock": 8}
+          for i in range(plan.SMALL_FAN + 3)],
+    ]}
+    params = SimParams.from_network(NetworkSpec.from_dict(big))
+    assert not plan.StepPlan.of(params).pairwise
+    for B in (1, 5, 70):
+        _compare(params, B, 11, periods=20)
+
+
+@pytest.mark.parametrize("sid", ["A1", "B4", "C3", "D1", "D5"])
+def test_grid_scenarios_equal_oracle(sid):
+    from meio_envs.envs.batch import resolve_params
+
+    params, _ = resolve_params(sid)
+    assert plan.StepPlan.of(params).pairwise
+    for B in (1, 50):
+        _compare(params, B, 3, periods=40)
+
+
+def test_workspace_is_not_copied_or_pickled():
+    import pickle
+
+    from meio_envs.envs.batch import resolve_params
+
+    params, _ = resolve_params("B4")
+    st = dynamics.new_state(params, np.arange(2))
+    dynamics.step(params, st, np.zeros((2, params.num_nodes), np.int64))
+    assert st.work is not None
+    assert copy.deepcopy(st).work is None and pickle.loads(pickle.dumps(st)).work is None
+
+
+@pytest.mark.parametrize("sid", ["B4", "C3", "D5"])
+def test_general_code_paths_equal_oracle(sid, monkeypatch):
+    """Index arrays instead of slices, reduceat sums and the sorting ranking give the same periods."""
+    from meio_envs.envs.batch import resolve_params
+
+    monkeypatch.setattr(plan, "SMALL_FAN", 0)
+    params, _ = resolve_params(sid)
+    p = plan.StepPlan.of(params)
+    assert not p.pairwise and not p.sup_sums.by_gather and not p.cust_sums.by_gather
+    for name in ("ret", "sups", "custs"):
+        v = getattr(p, name)
+        setattr(p, name, np.arange(v.start, v.stop))
+    p.more_items = [(np.arange(P.start, P.stop) if isinstance(P, slice) else P, it) for P, it in p.more_items]
+    for B in (1, 50):
+        _compare(params, B, 5, periods=30)
