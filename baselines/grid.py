@@ -2,6 +2,7 @@
 
     meio grid run --scenarios A1 B1 --models sarl imarl --seeds 0 1 2 --preset quick
     meio grid run --scenarios A1 --models marl --seeds 0 --set episodes=2000 num_envs=64
+    meio grid run --scenarios B1 --models imarl --seeds 0 1 2 3 --batch-seeds 2   # two tasks of 2 seeds
     meio grid run ... --address auto        # join a running Ray cluster (``ray start --head`` first)
     meio grid status  --results runs/grid/results.jsonl
     meio grid summary --results runs/grid/results.jsonl [--csv summary.csv]
@@ -30,7 +31,7 @@ from baselines.common.records import RecordError, ResultsStore, read_records
 from baselines.grid_runner import GRID_MODELS, GridAborted, TrialSpec, run_trials
 from baselines.presets import PRESETS, preset_options
 
-__all__ = ["PUBLISHED", "grid_cli", "parse_sets", "summarise"]
+__all__ = ["PUBLISHED", "grid_cli", "parse_sets", "summarise", "trial_core_hours"]
 
 PUBLISHED = Path(__file__).resolve().parents[1] / "benchmarks" / "results" / "results.jsonl"
 
@@ -48,6 +49,13 @@ def parse_sets(items: Iterable[str]) -> dict[str, Any]:
         except ValueError:
             out[key] = raw
     return out
+
+
+def trial_core_hours(record: Mapping[str, Any]) -> float:
+    """A trial's share of the core-hours of its task: one core for its wall time, divided among the
+    trials of a seed-batched task (``result.batched_trials``), which share that wall time."""
+    k = max(1, int((record.get("result") or {}).get("batched_trials") or 1))
+    return float(record["provenance"]["wall_time_s"]) / k / 3600.0
 
 
 def summarise(records: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -73,7 +81,7 @@ def summarise(records: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
             "best_savings": max(sav), "mean_savings": sum(sav) / len(sav),
             "best_cost": min(float(r["result"]["best_cost"]) for r in rs),
             "heuristic_cost": float(rs[0]["result"]["heuristic_cost"]),
-            "core_hours": sum(float(r["provenance"]["wall_time_s"]) for r in rs) / 3600.0,
+            "core_hours": sum(trial_core_hours(r) for r in rs),
         })
     return rows
 
@@ -110,6 +118,10 @@ def _run(args: argparse.Namespace) -> int:
         if m not in GRID_MODELS:
             print(f"meio grid: unknown model {m!r}; the grid runs {sorted(GRID_MODELS)}", file=sys.stderr)
             return 2
+    if args.batch_seeds < 0:
+        print(f"meio grid: --batch-seeds must be >= 0 (0 = all seeds of a setting), got {args.batch_seeds}",
+              file=sys.stderr)
+        return 2
     if args.workers is not None and args.workers < 1:
         print(f"meio grid: --workers must be >= 1, got {args.workers}", file=sys.stderr)
         return 2
@@ -140,7 +152,8 @@ def _run(args: argparse.Namespace) -> int:
         return 0
     try:
         counts = run_trials(specs, store, workers=args.workers, use_ray=use_ray, address=args.address,
-                            gpus_per_trial=args.gpus_per_trial, live=not args.no_live)
+                            gpus_per_trial=args.gpus_per_trial, live=not args.no_live,
+                            batch_seeds=args.batch_seeds or None)
     except GridAborted as e:
         print(f"meio grid: {e}", file=sys.stderr)
         return 3
@@ -230,7 +243,10 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--set", nargs="+", metavar="KEY=VALUE", help="trainer options, e.g. episodes=2000 num_envs=64")
     r.add_argument("--out", default="runs/grid", help="run folders and the default results store")
     r.add_argument("--results", default=None, help="results store (default OUT/results.jsonl)")
-    r.add_argument("--workers", type=int, default=None, help="trials at a time (default: one per CPU)")
+    r.add_argument("--workers", type=int, default=None, help="tasks at a time (default: one per CPU)")
+    r.add_argument("--batch-seeds", type=int, default=0, metavar="K",
+                   help="seeds of one setting trained as one batched task (marl, marl-gnn, imarl): "
+                        "at most K per task; 0 = all seeds of the setting, 1 = one task per trial")
     r.add_argument("--address", default=None, help="Ray cluster to join ('auto' or host:port); default: local")
     r.add_argument("--gpus-per-trial", type=float, default=None, help="GPU fraction per trial (default: GPUs / workers)")
     r.add_argument("--no-ray", action="store_true", help="run in this process, one trial after another")

@@ -141,3 +141,44 @@ def test_report_tables_and_figures_from_records(tmp_path: Path) -> None:
     assert len(md) == 3 and "| A1 | fake | smoke |" in md[2]
     # best trial: cost 98 -> +2 % vs DA, +1.0 % vs searched local (99), -3.2 % vs echelon (95)
     assert "+2.0 %" in md[2] and "+1.0 %" in md[2] and "-3.2 %" in md[2]
+
+
+def test_group_specs_batches_seeds_of_one_setting_only(tmp_path: Path) -> None:
+    from baselines.grid_runner import group_specs
+
+    marl = [TrialSpec("marl", "A1", s, {"episodes": 104}, str(tmp_path), "smoke") for s in range(5)]
+    other = [TrialSpec("marl", "A1", 0, {"episodes": 208}, str(tmp_path), "smoke")]
+    fake = _specs(tmp_path, [0, 1])  # the fake trainer has no run_trials: one task per trial
+    tasks = group_specs(marl + other + fake, None)
+    assert [[s.seed for s in t] for t in tasks] == [[0, 1, 2, 3, 4], [0], [0], [1]]
+    assert [t[0].options["episodes"] for t in tasks[:2]] == [104, 208]
+    assert [[s.seed for s in t] for t in group_specs(marl, 2)] == [[0, 1], [2, 3], [4]]
+    assert all(len(t) == 1 for t in group_specs(marl, 1))
+    with pytest.raises(ValueError, match="batch_seeds must be >= 1"):
+        group_specs(marl, 0)
+
+
+def test_seed_batched_grid_task_equals_solo_trials_and_shares_core_hours(tmp_path: Path) -> None:
+    """Two MARL seeds as one grid task give the records of the same seeds run as tasks of one."""
+    opts = {"episodes": 32, "eval_episodes": 5, "num_envs": 4, "num_steps": 128, "eval_every": 16}
+
+    def specs(out: Path) -> list[TrialSpec]:
+        return [TrialSpec("marl", "A1", s, opts, str(out), "custom") for s in (0, 1)]
+
+    say: list[str] = []
+    batched = ResultsStore(tmp_path / "b.jsonl")
+    c = run_trials(specs(tmp_path / "b"), batched, use_ray=False, live=False, say=say.append)
+    assert c == {"done": 2, "failed": 0, "skipped": 0} and "as 1 tasks (2 trials seed-batched)" in say[0]
+    solo = ResultsStore(tmp_path / "s.jsonl")
+    run_trials(specs(tmp_path / "s"), solo, use_ray=False, live=False, say=lambda s: None, batch_seeds=1)
+    b, s = sorted(batched.records(), key=lambda r: r["seed"]), sorted(solo.records(), key=lambda r: r["seed"])
+    assert [r["trial_id"] for r in b] == [r["trial_id"] for r in s]
+    for rb, rs in zip(b, s):
+        assert rb["result"]["batched_trials"] == 2 and rs["result"]["batched_trials"] == 1
+        assert rb["result"]["best_cost"] == rs["result"]["best_cost"]
+        assert rb["result"]["env_steps"] == rs["result"]["env_steps"]
+        assert rb["preset"] == "custom"
+        assert grid.trial_core_hours(rb) == pytest.approx(rb["provenance"]["wall_time_s"] / 2 / 3600)
+    # rerun: both finished, nothing scheduled
+    assert run_trials(specs(tmp_path / "b"), batched, use_ray=False, live=False,
+                      say=lambda s: None) == {"done": 0, "failed": 0, "skipped": 2}
