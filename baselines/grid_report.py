@@ -10,6 +10,8 @@ the base-stock table (``benchmarks/results/heuristics_all.csv``) it writes into 
 - ``savings_best.png`` / ``savings_mean.png``: heatmaps of the best and of the mean savings per
   model and scenario (the report's Figures 5 and 6), one pair per budget preset;
 - ``trials.png``: every trial's cost relative to DA, per scenario and model (the report's Figure 7);
+- with ``--findings PAGE``: the report's findings next to ours, as rules on this table
+  (:mod:`baselines.grid_findings`), written between the page's markers;
 - ``curves_<scenario>.png``: learning curves per model (evaluation cost against training episodes,
   one line per trial; the report's Figure 8), where the trials' ``curve.csv`` files are present.
 
@@ -239,6 +241,8 @@ def report_cli(argv: Sequence[str]) -> int:
     ap.add_argument("--heuristics", default=str(HEURISTICS), help="the base-stock table (meio heuristic --all)")
     ap.add_argument("--preset", default=None, help="only experiments run with this budget preset")
     ap.add_argument("--leaderboard", default=None, help="also write the table as a leaderboard page here")
+    ap.add_argument("--findings", default=None, metavar="PAGE",
+                    help="also write the report's findings next to ours into PAGE (between its markers)")
     a = ap.parse_args(list(argv))
     recs = [r for p in a.results for r in read_records(p)]
     if a.preset:
@@ -248,6 +252,12 @@ def report_cli(argv: Sequence[str]) -> int:
         atomic_write_text(a.leaderboard, LEADERBOARD_HEAD.format(sources=", ".join(f"`{p}`" for p in a.results))
                           + (Path(a.out) / "grid.md").read_text())
         files.append(Path(a.leaderboard))
+    if files and a.findings:
+        from baselines.grid_findings import write_findings
+
+        rows = table_rows(recs, base_stock_costs(a.heuristics))
+        presets = [p for p in ("report", "quick") if any(r["preset"] == p for r in rows)]
+        files.append(write_findings(a.findings, rows, presets))
     if not files:
         print(f"no finished trials in {', '.join(a.results)}")
         return 0

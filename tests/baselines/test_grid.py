@@ -182,3 +182,38 @@ def test_seed_batched_grid_task_equals_solo_trials_and_shares_core_hours(tmp_pat
     # rerun: both finished, nothing scheduled
     assert run_trials(specs(tmp_path / "b"), batched, use_ray=False, live=False,
                       say=lambda s: None) == {"done": 0, "failed": 0, "skipped": 2}
+
+
+def _row(scenario: str, model: str, best: float, mean: float, vs_echelon: float | None = None) -> dict:
+    return {"scenario": scenario, "model": model, "preset": "quick", "best_savings": best, "mean_savings": mean,
+            "best_savings_vs_echelon": vs_echelon}
+
+
+def test_findings_rules_on_a_hand_made_grid(tmp_path: Path) -> None:
+    from baselines.grid_findings import BEGIN, END, findings_table, write_findings
+
+    rows = []
+    for s, (imarl, marl, sarl) in {"A1": (0.10, 0.08, 0.07), "B1": (0.07, 0.09, 0.05),
+                                   "C1": (0.12, 0.10, 0.01), "D1": (-0.01, 0.02, -0.05)}.items():
+        rows += [_row(s, "imarl", imarl, imarl - 0.01, vs_echelon=imarl - 0.08), _row(s, "marl", marl, marl - 0.02),
+                 _row(s, "sarl", sarl, sarl - 0.03), _row(s, "sarl-gnn", sarl + 0.01, sarl)]
+    rows.append(dict(_row("A1", "imarl", 0.5, 0.5), preset="report"))  # another preset: never mixed in
+    lines = {ln.split(" | ")[0].lstrip("| "): ln for ln in findings_table(rows, "quick").splitlines()}
+    assert "16 of 65 model x scenario cells" in findings_table(rows, "quick")
+    every = lines["IMARL beats the DA heuristic in every scenario (best and mean of trials)"]
+    assert "in 3 of 4 scenarios" in every and "(not in D1)" in every and every.endswith("| disagrees |")
+    best = lines["IMARL is the best of the five models"]
+    assert "in 2 of 4 scenarios" in best and best.endswith("| disagrees |")  # A1 and C1; B1 and D1 go to MARL
+    rng = lines["IMARL saves 6-14 % against DA in most scenarios"]
+    assert "-1.0 % to +12.0 %" in rng and "within 6-14 % in 3 of 4" in rng and rng.endswith("| agrees |")
+    # SARL's gap to the best: A1 3, B1 4 -> 3.5 points; C1 11, D1 7 -> 9.0 points
+    sarl = lines["SARL falls behind from three echelons on (C, D)"]
+    assert "by 3.5 points in 2-echelon" in sarl and "9.0 points in 3-echelon" in sarl and sarl.endswith("| agrees |")
+    assert "beats SARL's in 4 of 4" in lines["MARL is better than SARL in most scenarios"]
+    twins = lines["The GNN variants are about equal to their twins"]
+    assert "sarl-gnn - sarl: mean +1.0 points over 4" in twins and twins.endswith("| agrees |")
+    page = tmp_path / "findings.md"
+    page.write_text("# Findings\n\nintro\n\n" + BEGIN + "\nold\n" + END + "\n\n## Discussion\nkept\n")
+    write_findings(page, rows, ["quick"])
+    text = page.read_text()
+    assert "old" not in text and "intro" in text and "## Discussion\nkept" in text and text.count(BEGIN) == 1
