@@ -108,3 +108,19 @@ def test_published_results_follow_the_schema() -> None:
     assert len(ids) == len(set(ids))
     assert not [r for r in recs if str(r.get("preset") or "").startswith("smoke")]
     assert all(r["status"] == "finished" for r in recs)
+
+
+def test_atomic_write_gives_new_files_normal_permissions_and_keeps_existing_ones(tmp_path) -> None:
+    import os
+
+    from baselines.common.files import atomic_write_text
+
+    mask = os.umask(0o022)
+    try:
+        atomic_write_text(tmp_path / "t.md", "a\n")
+        assert (tmp_path / "t.md").stat().st_mode & 0o777 == 0o644  # not mkstemp's 0600
+        os.chmod(tmp_path / "t.md", 0o640)
+        atomic_write_text(tmp_path / "t.md", "b\n")
+        assert (tmp_path / "t.md").stat().st_mode & 0o777 == 0o640 and (tmp_path / "t.md").read_text() == "b\n"
+    finally:
+        os.umask(mask)
