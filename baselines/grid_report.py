@@ -162,7 +162,14 @@ def _trials_plot(records: Sequence[Mapping[str, Any]], path: Path) -> None:
     plt.close(fig)
 
 
-def _curves(records: Sequence[Mapping[str, Any]], scenario: str, path: Path, root: Path) -> bool:
+def _find(rel: str, roots: Sequence[Path]) -> Path | None:
+    p = Path(rel)
+    if p.is_absolute():
+        return p if p.exists() else None
+    return next((r / p for r in roots if (r / p).exists()), None)
+
+
+def _curves(records: Sequence[Mapping[str, Any]], scenario: str, path: Path, roots: Sequence[Path]) -> bool:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -175,9 +182,8 @@ def _curves(records: Sequence[Mapping[str, Any]], scenario: str, path: Path, roo
     for r in records:
         if r["status"] != "finished" or r["scenario"] != scenario or not r["result"].get("curve"):
             continue
-        p = Path(r["result"]["curve"])
-        p = p if p.is_absolute() else root / p
-        if not p.exists():
+        p = _find(r["result"]["curve"], roots)
+        if p is None:
             continue
         with p.open(newline="") as fh:
             rows = list(csv.DictReader(fh))
@@ -191,7 +197,8 @@ def _curves(records: Sequence[Mapping[str, Any]], scenario: str, path: Path, roo
     if drawn:
         ax.axhline(heur, color="k", ls="--", lw=0.8, label="DA")
         ax.set_xlabel("training episodes")
-        ax.set_ylabel("evaluation cost")
+        ax.set_ylabel("evaluation cost (log scale)")
+        ax.set_yscale("log")  # early evaluations cost 10-100x DA; a linear axis would hide the end
         ax.set_title(f"{scenario}: learning curves (one line per trial)", fontsize=9)
         ax.legend(fontsize=7)
         fig.tight_layout()
@@ -201,8 +208,13 @@ def _curves(records: Sequence[Mapping[str, Any]], scenario: str, path: Path, roo
 
 
 def write_report(records: Sequence[Mapping[str, Any]], out: str | Path, heuristics: str | Path = HEURISTICS,
-                 root: str | Path = ".") -> list[Path]:
-    """Write the tables and figures into ``out``; returns the files written."""
+                 root: str | Path | Sequence[str | Path] = ".") -> list[Path]:
+    """Write the tables and figures into ``out``; returns the files written.
+
+    ``root``: the folder (or folders, searched in order) that the records' relative run paths
+    (``result.curve``) start from; trials whose files are in none of them have no curve.
+    """
+    roots = [Path(root)] if isinstance(root, (str, Path)) else [Path(r) for r in root]
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     rows = table_rows(records, base_stock_costs(heuristics))
@@ -227,7 +239,7 @@ def write_report(records: Sequence[Mapping[str, Any]], out: str | Path, heuristi
     written.append(p)
     for sc in sorted({r["scenario"] for r in rows}, key=_scenario_key):
         p = out / f"curves_{sc}.png"
-        if _curves(records, sc, p, Path(root)):
+        if _curves(records, sc, p, roots):
             written.append(p)
     return written
 
@@ -240,6 +252,8 @@ def report_cli(argv: Sequence[str]) -> int:
     ap.add_argument("--out", default="runs/report", help="folder for the tables and figures")
     ap.add_argument("--heuristics", default=str(HEURISTICS), help="the base-stock table (meio heuristic --all)")
     ap.add_argument("--preset", default=None, help="only experiments run with this budget preset")
+    ap.add_argument("--runs", nargs="+", default=["."], metavar="DIR",
+                    help="folders the records' run paths start from, searched in order (for the learning curves)")
     ap.add_argument("--leaderboard", default=None, help="also write the table as a leaderboard page here")
     ap.add_argument("--findings", default=None, metavar="PAGE",
                     help="also write the report's findings next to ours into PAGE (between its markers)")
@@ -247,7 +261,7 @@ def report_cli(argv: Sequence[str]) -> int:
     recs = [r for p in a.results for r in read_records(p)]
     if a.preset:
         recs = [r for r in recs if r.get("preset") == a.preset]
-    files = write_report(recs, a.out, a.heuristics)
+    files = write_report(recs, a.out, a.heuristics, a.runs)
     if files and a.leaderboard:
         atomic_write_text(a.leaderboard, LEADERBOARD_HEAD.format(sources=", ".join(f"`{p}`" for p in a.results))
                           + (Path(a.out) / "grid.md").read_text())

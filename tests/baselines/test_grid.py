@@ -217,3 +217,19 @@ def test_findings_rules_on_a_hand_made_grid(tmp_path: Path) -> None:
     write_findings(page, rows, ["quick"])
     text = page.read_text()
     assert "old" not in text and "intro" in text and "## Discussion\nkept" in text and text.count(BEGIN) == 1
+
+
+def test_report_finds_learning_curves_under_any_of_several_run_roots(tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    from baselines.grid_report import write_report
+
+    store = ResultsStore(tmp_path / "r.jsonl")
+    run_trials(_specs(tmp_path / "a", [0, 1]), store, use_ray=False, live=False, say=lambda s: None)
+    recs = [dict(r, result=dict(r["result"], curve=f"runs/s{r['seed']}/curve.csv")) for r in store.records()]
+    for seed, root in ((0, tmp_path / "first"), (1, tmp_path / "second")):
+        (root / f"runs/s{seed}").mkdir(parents=True)
+        (root / f"runs/s{seed}/curve.csv").write_text("episodes,eval_cost\n0,500\n100,120\n")
+    names = {f.name for f in write_report(recs, tmp_path / "rep", tmp_path / "none.csv", [tmp_path / "first"])}
+    assert "curves_A1.png" in names  # seed 0's curve found
+    names = {f.name for f in write_report(recs, tmp_path / "rep2", tmp_path / "none.csv", [tmp_path / "elsewhere"])}
+    assert "curves_A1.png" not in names  # no curve file under the given root: no figure, no error
