@@ -12,6 +12,9 @@ the base-stock table (``benchmarks/results/heuristics_all.csv``) it writes into 
 - ``trials.png``: every trial's cost relative to DA, per scenario and model (the report's Figure 7);
 - with ``--findings PAGE``: the report's findings next to ours, as rules on this table
   (:mod:`baselines.grid_findings`), written between the page's markers;
+- with ``--policies PERIODS``: ``policy_<scenario>_<model>_<preset>.png``, the best trial's learned
+  policy (order against inventory position per stock point, next to DA's base-stock line; the
+  report's Figure 10), where the trial's model file is present;
 - ``curves_<scenario>.png``: learning curves per model (evaluation cost against training episodes,
   one line per trial; the report's Figure 8), where the trials' ``curve.csv`` files are present.
 
@@ -207,12 +210,38 @@ def _curves(records: Sequence[Mapping[str, Any]], scenario: str, path: Path, roo
     return drawn
 
 
+def _policy_plots(rows: Sequence[Mapping[str, Any]], records: Sequence[Mapping[str, Any]], out: Path,
+                  roots: Sequence[Path], periods: int) -> list[Path]:
+    """The best trial's learned policy per scenario, model and preset, where its model file is present."""
+    from baselines.policy_plots import load_policy, plot_policy
+
+    best: dict[tuple[str, str, str], Mapping[str, Any]] = {}
+    for r in records:
+        if r["status"] != "finished" or not r["result"].get("best_model") or r["model"] not in MODEL_ORDER[:5]:
+            continue
+        key = (r["scenario"], r["model"], str(r.get("preset")))
+        if key not in best or r["result"]["best_cost"] < best[key]["result"]["best_cost"]:
+            best[key] = r
+    written = []
+    for (sc, model, preset), r in sorted(best.items()):
+        f = _find(r["result"]["best_model"], roots)
+        if f is None:
+            continue
+        p = out / f"policy_{sc}_{model}_{preset}.png"
+        plot_policy(load_policy(f), sc, p, periods=periods,
+                    title=f"{model} on {sc} ({preset}, seed {r['seed']}, {100 * r['result']['savings']:+.1f} % vs DA)")
+        written.append(p)
+    return written
+
+
 def write_report(records: Sequence[Mapping[str, Any]], out: str | Path, heuristics: str | Path = HEURISTICS,
-                 root: str | Path | Sequence[str | Path] = ".") -> list[Path]:
+                 root: str | Path | Sequence[str | Path] = ".", policies: int = 0) -> list[Path]:
     """Write the tables and figures into ``out``; returns the files written.
 
     ``root``: the folder (or folders, searched in order) that the records' relative run paths
-    (``result.curve``) start from; trials whose files are in none of them have no curve.
+    (``result.curve``, ``result.best_model``) start from; trials whose files are in none of them
+    have no curve or policy plot. ``policies`` > 0 also draws the best trial's learned policy per
+    scenario, model and preset (the report's Figure 10), simulated for that many periods.
     """
     roots = [Path(root)] if isinstance(root, (str, Path)) else [Path(r) for r in root]
     out = Path(out)
@@ -241,6 +270,8 @@ def write_report(records: Sequence[Mapping[str, Any]], out: str | Path, heuristi
         p = out / f"curves_{sc}.png"
         if _curves(records, sc, p, roots):
             written.append(p)
+    if policies > 0:
+        written += _policy_plots(rows, records, out, roots, policies)
     return written
 
 
@@ -254,6 +285,9 @@ def report_cli(argv: Sequence[str]) -> int:
     ap.add_argument("--preset", default=None, help="only experiments run with this budget preset")
     ap.add_argument("--runs", nargs="+", default=["."], metavar="DIR",
                     help="folders the records' run paths start from, searched in order (for the learning curves)")
+    ap.add_argument("--policies", type=int, default=0, metavar="PERIODS",
+                    help="also plot each cell's best learned policy (order vs inventory position), simulated "
+                         "for PERIODS periods (e.g. 20000), where its model file is under --runs")
     ap.add_argument("--leaderboard", default=None, help="also write the table as a leaderboard page here")
     ap.add_argument("--findings", default=None, metavar="PAGE",
                     help="also write the report's findings next to ours into PAGE (between its markers)")
@@ -261,7 +295,7 @@ def report_cli(argv: Sequence[str]) -> int:
     recs = [r for p in a.results for r in read_records(p)]
     if a.preset:
         recs = [r for r in recs if r.get("preset") == a.preset]
-    files = write_report(recs, a.out, a.heuristics, a.runs)
+    files = write_report(recs, a.out, a.heuristics, a.runs, a.policies)
     if files and a.leaderboard:
         atomic_write_text(a.leaderboard, LEADERBOARD_HEAD.format(sources=", ".join(f"`{p}`" for p in a.results))
                           + (Path(a.out) / "grid.md").read_text())

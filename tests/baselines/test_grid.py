@@ -182,6 +182,12 @@ def test_seed_batched_grid_task_equals_solo_trials_and_shares_core_hours(tmp_pat
     # rerun: both finished, nothing scheduled
     assert run_trials(specs(tmp_path / "b"), batched, use_ray=False, live=False,
                       say=lambda s: None) == {"done": 0, "failed": 0, "skipped": 2}
+    # the report draws the best trial's learned policy from its model file (Figure 10)
+    pytest.importorskip("matplotlib")
+    from baselines.grid_report import write_report
+
+    names = {f.name for f in write_report(b, tmp_path / "rep", tmp_path / "none.csv", policies=300)}
+    assert "policy_A1_marl_custom.png" in names and "curves_A1.png" in names
 
 
 def _row(scenario: str, model: str, best: float, mean: float, vs_echelon: float | None = None) -> dict:
