@@ -1,7 +1,9 @@
 """The ``meio`` command: heuristics, training, evaluation and the grid runner.
 
-Each model lives in its own module exposing ``train_cli(model, argv)`` and ``evaluate_cli(path,
-argv)``; this file only dispatches, so adding a model means adding one line to :data:`TRAINERS`.
+Each model lives in its own module exposing ``train_cli(model, argv)``; ``meio evaluate`` is one
+command for every grid model (:mod:`baselines.evaluate_cli`; A2C keeps its Chapter2L
+``evaluate_cli``). This file only dispatches, so adding a model means adding one line to
+:data:`TRAINERS`.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ commands:
 models: sarl, sarl-gnn, marl, marl-gnn, imarl, a2c (Chapter2L only)
 docs: docs/index.md"""
 
-# model name -> module with train_cli(model: str, argv: list[str]) -> int and evaluate_cli(path, argv) -> int
+# model name -> module with train_cli(model: str, argv: list[str]) -> int
 TRAINERS: dict[str, str] = {
     "sarl": "baselines.sarl",
     "sarl-gnn": "baselines.sarl",
@@ -91,7 +93,11 @@ def _evaluate(argv: list[str]) -> int:
     mod = _import(TRAINERS[model], "meio evaluate")
     if mod is None:
         return 2
-    return int(mod.evaluate_cli(args.checkpoint, rest) or 0)
+    if model == "a2c":  # Chapter2L: its own protocol and benchmark
+        return int(mod.evaluate_cli(args.checkpoint, rest) or 0)
+    from baselines.evaluate_cli import evaluate_checkpoint_cli
+
+    return evaluate_checkpoint_cli(args.checkpoint, rest)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

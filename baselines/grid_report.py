@@ -213,7 +213,8 @@ def _curves(records: Sequence[Mapping[str, Any]], scenario: str, path: Path, roo
 def _policy_plots(rows: Sequence[Mapping[str, Any]], records: Sequence[Mapping[str, Any]], out: Path,
                   roots: Sequence[Path], periods: int) -> list[Path]:
     """The best trial's learned policy per scenario, model and preset, where its model file is present."""
-    from baselines.policy_plots import load_policy, plot_policy
+    from baselines.policy_plots import plot_policy
+    from baselines.saved_policies import load_policy
 
     best: dict[tuple[str, str, str], Mapping[str, Any]] = {}
     for r in records:
@@ -228,7 +229,7 @@ def _policy_plots(rows: Sequence[Mapping[str, Any]], records: Sequence[Mapping[s
         if f is None:
             continue
         p = out / f"policy_{sc}_{model}_{preset}.png"
-        plot_policy(load_policy(f), sc, p, periods=periods,
+        plot_policy(load_policy(f).policy, sc, p, periods=periods,
                     title=f"{model} on {sc} ({preset}, seed {r['seed']}, {100 * r['result']['savings']:+.1f} % vs DA)")
         written.append(p)
     return written

@@ -42,7 +42,6 @@ random streams come from a master generator whose state is saved).
 from __future__ import annotations
 
 import copy
-import json
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -86,7 +85,6 @@ __all__ = [
     "Args",
     "JointPolicy",
     "PPOAgentTrainer",
-    "evaluate_cli",
     "initial_jobs",
     "make_args",
     "pop_job",
@@ -813,6 +811,10 @@ def _after_iteration(r: _TrialRun, job: AgentJob, res: AgentResult, net: Network
     st["iteration"] += 1
     st["curve"] = r.curve.rows
     st["elapsed"] = time.perf_counter() - r.t0
+    best = r.slot.run_dir / "best.pt"
+    if accepted or not best.exists():  # the accepted joint policy is the best one: a small file to evaluate
+        save_checkpoint(best, {"model": "imarl", "args": asdict(r.slot.args),
+                               "state": {"saved": st["saved"], "joint_cost": st["joint_cost"]}})
     save_checkpoint(r.slot.checkpoint, {"model": "imarl", "args": asdict(r.slot.args), "state": st,
                                         "master_rng": r.master.bit_generator.state, "rng": rng_state()})
     r.write_history(net)
@@ -832,7 +834,7 @@ def _finish(r: _TrialRun, heuristic_cost: float, device: torch.device) -> dict[s
         "accepted": [bool(h["accepted"]) for h in st["history"]],
         "time_to_beat_heuristic_s": fb.get("wall_time_s"), "episodes_to_beat_heuristic": fb.get("episodes"),
         "run_dir": str(run_dir), "curve": str(run_dir / "curve.csv"), "iterations": str(run_dir / "iterations.csv"),
-        "best_model": str(run_dir / "checkpoint.pt"), "batched_trials": r.batch_size,
+        "best_model": str(run_dir / "best.pt"), "batched_trials": r.batch_size,
     }
     return finish(run_dir, r.slot.identity, result, str(device), st.get("started_at", utc_now()), wall)
 
@@ -854,18 +856,6 @@ def train_cli(model: str, argv: Sequence[str]) -> int:
     return 0
 
 
-@dataclass
-class EvalArgs:
-    """Options of ``meio evaluate <imarl checkpoint>``."""
-
-    episodes: int = 100
-    """Evaluation episodes."""
-    plot: str | None = None
-    """Write learned-policy plots (order vs IP per stock point) to this PNG."""
-    plot_periods: int = 20_000
-    """Periods simulated for the policy plot."""
-
-
 def load_joint_policy(path: str) -> tuple[JointPolicy, Args, BatchedMultiAgent]:
     """The saved joint policy of an IMARL checkpoint."""
     payload = load_checkpoint(path)
@@ -875,23 +865,6 @@ def load_joint_policy(path: str) -> tuple[JointPolicy, Args, BatchedMultiAgent]:
     ma = BatchedMultiAgent(a.scenario, view="imarl", num_envs=1)
     pol = JointPolicy(ma, PPOAgentTrainer(a, ma, torch.device("cpu")).modules(payload["state"]["saved"]))
     return pol, a, ma
-
-
-def evaluate_cli(path: str, argv: Sequence[str]) -> int:
-    """Evaluate an IMARL checkpoint's saved joint policy with the grid protocol, next to DA."""
-    ea = tyro.cli(EvalArgs, args=list(argv), prog=f"meio evaluate {path}")
-    pol, a, _ = load_joint_policy(path)
-    core = BatchedMEIO(a.scenario)
-    res = evaluate(pol, core, episodes=ea.episodes)
-    da = evaluate(da_policy(core.params), core, episodes=ea.episodes)
-    print(json.dumps({"scenario": a.scenario, "model": "imarl", "cost": res.mean, "se": res.se,
-                      "heuristic_cost": da.mean, "savings": res.savings_vs(da)}, indent=2))
-    if ea.plot:
-        from baselines.policy_plots import plot_policy
-
-        plot_policy(pol, a.scenario, ea.plot, periods=ea.plot_periods, title=f"IMARL on {a.scenario}")
-        print(f"policy plot: {ea.plot}")
-    return 0
 
 
 if __name__ == "__main__":

@@ -21,7 +21,6 @@ protocol (:func:`meio_envs.evaluation.evaluate`, fixed seeds); the best is kept.
 from __future__ import annotations
 
 import copy
-import json
 import sys
 import time
 from collections.abc import Mapping, Sequence
@@ -35,7 +34,7 @@ import tyro
 from torch import nn
 
 from baselines.common.batch_trials import SEEDS_HELP, Slot, batches, open_slots, record_trials, seeds_option, with_seeds
-from baselines.common.checkpoint import load_checkpoint, save_checkpoint
+from baselines.common.checkpoint import save_checkpoint
 from baselines.common.device import resolve_device
 from baselines.common.gae import compute_gae
 from baselines.common.ppo import (
@@ -71,7 +70,6 @@ __all__ = [
     "CentralCritic",
     "GraphCritic",
     "MultiActor",
-    "evaluate_cli",
     "joint_policy",
     "make_args",
     "run_trial",
@@ -565,22 +563,6 @@ def train_cli(model: str, argv: Sequence[str]) -> int:
     return 0
 
 
-@dataclass
-class EvalArgs:
-    """Options of ``meio evaluate <checkpoint>`` for MAPPO checkpoints."""
-
-    scenario: str | None = None
-    """Evaluate on this scenario instead of the one trained on (same network needed)."""
-    episodes: int = 100
-    """Evaluation episodes."""
-    current: bool = False
-    """Use the latest weights of a checkpoint.pt instead of its best weights."""
-    plot: str | None = None
-    """Write learned-policy plots (order vs IP per stock point) to this PNG."""
-    plot_periods: int = 20_000
-    """Periods simulated for the policy plot."""
-
-
 def load_actor(payload: Mapping[str, Any], current: bool = False) -> tuple[MultiActor, BatchedMultiAgent]:
     """Rebuild the actors saved in a checkpoint.pt / best.pt payload."""
     a = Args(**{k: (tuple(v) if isinstance(v, list) else v) for k, v in payload["args"].items()})
@@ -591,27 +573,6 @@ def load_actor(payload: Mapping[str, Any], current: bool = False) -> tuple[Multi
     load_trial_state(actor, 0, state)  # saved unstacked (one trial), as before the trial axis
     actor.eval()
     return actor, ma
-
-
-def evaluate_cli(path: str, argv: Sequence[str]) -> int:
-    """Evaluate a MAPPO checkpoint (best weights by default) with the grid protocol, next to DA."""
-    ea = tyro.cli(EvalArgs, args=list(argv), prog=f"meio evaluate {path}")
-    payload = load_checkpoint(path)
-    assert payload is not None
-    actor, ma = load_actor(payload, ea.current)
-    scenario = ea.scenario or payload["args"]["scenario"]
-    core = BatchedMEIO(scenario)
-    res = evaluate(joint_policy(actor), core, episodes=ea.episodes)
-    da = evaluate(da_policy(core.params), core, episodes=ea.episodes)
-    print(json.dumps({"scenario": scenario, "model": payload["model"], "cost": res.mean, "se": res.se,
-                      "heuristic_cost": da.mean, "savings": res.savings_vs(da)}, indent=2))
-    if ea.plot:
-        from baselines.policy_plots import plot_policy
-
-        plot_policy(joint_policy(actor), scenario, ea.plot, periods=ea.plot_periods,
-                    title=f"{payload['model']} on {scenario}")
-        print(f"policy plot: {ea.plot}")
-    return 0
 
 
 if __name__ == "__main__":

@@ -22,34 +22,8 @@ from meio_envs.core.params import SimParams
 from meio_envs.envs.batch import BatchedMEIO
 from meio_envs.heuristic_levels import da_levels
 
-__all__ = ["load_policy", "plot_policy", "simulate_policy"]
+__all__ = ["plot_policy", "simulate_policy"]
 
-
-def load_policy(path: str | Path) -> Callable[[np.ndarray, Mapping[str, np.ndarray]], np.ndarray]:
-    """The evaluation-protocol policy saved in a trial's model file (``best.pt`` / ``checkpoint.pt``).
-
-    SARL and SARL+GNN: the deterministic SB3 policy; MARL and MARL+GNN: the best actors; IMARL: the
-    saved joint policy. Raises ``ValueError`` for a file of another model.
-    """
-    from baselines.common.checkpoint import load_checkpoint
-
-    payload = load_checkpoint(path)
-    if payload is None:
-        raise FileNotFoundError(f"no model file at {path}")
-    model = payload.get("model")
-    if model in ("sarl", "sarl-gnn"):
-        from baselines.sarl import load_model, sb3_policy
-
-        return sb3_policy(load_model(payload, "cpu"))
-    if model in ("marl", "marl-gnn"):
-        from baselines.mappo import joint_policy, load_actor
-
-        return joint_policy(load_actor(payload)[0])
-    if model == "imarl":
-        from baselines.imarl import load_joint_policy
-
-        return load_joint_policy(str(path))[0]
-    raise ValueError(f"{path}: no learned policy to plot for model {model!r} (sarl, sarl-gnn, marl, marl-gnn, imarl)")
 
 
 def simulate_policy(policy: Callable[[np.ndarray, Mapping[str, np.ndarray]], np.ndarray],

@@ -3,7 +3,7 @@
 Reads top to bottom: :class:`Args` (hyperparameters of the report's Appendix B, one docstring
 each) -> :func:`make_model` -> :func:`train` (the protocol loop: chunks of whole rollouts,
 evaluation every ``eval_every`` training episodes, best model, learning curve, checkpoint after
-every chunk) -> :func:`train_cli` / :func:`evaluate_cli` (``meio train sarl A1``, ``meio evaluate``).
+every chunk) -> :func:`train_cli` (``meio train sarl A1``; ``meio evaluate`` is :mod:`baselines.evaluate_cli`).
 
 Run folder ``<out>/<model>/<scenario>/seed<seed>/``: ``checkpoint.pt`` (the full training state,
 resumed automatically unless ``--no-resume``), ``best.pt`` (the best evaluated model; give it to
@@ -23,11 +23,9 @@ one (tests/baselines/test_sarl.py).
 
 from __future__ import annotations
 
-import argparse
 import copy
 import dataclasses
 import io
-import json
 import math
 import sys
 import time
@@ -47,7 +45,7 @@ from baselines.common.checkpoint import load_checkpoint, save_checkpoint
 from baselines.common.device import resolve_device
 from baselines.common.records import TrialIdentity, utc_now
 from baselines.common.trial import (
-    check_budget, check_run_name, evaluation_line, finish, finished_result, open_run_dir, result_config, run_and_record,
+    check_budget, check_run_name, finish, finished_result, open_run_dir, result_config, run_and_record,
     summary_line,
 )
 from baselines.common.train_loop import (
@@ -58,7 +56,7 @@ from meio_envs.evaluation import EVAL_SEED, EvalResult, da_policy, evaluate
 from meio_envs.scenarios import parse_scenario_id
 
 __all__ = [
-    "MODELS", "Args", "evaluate_cli", "load_model", "make_args", "make_model", "run_trial", "sb3_policy", "train",
+    "MODELS", "Args", "load_model", "make_args", "make_model", "run_trial", "sb3_policy", "train",
     "train_cli",
 ]
 
@@ -435,30 +433,3 @@ def load_model(payload: dict[str, Any], device: str = "cpu") -> PPO:
     return model
 
 
-def evaluate_cli(path: str, argv: Sequence[str]) -> int:
-    """``meio evaluate <best.pt|checkpoint.pt> [--episodes 100 --periods 75 --warmup 25 --seed S]``."""
-    ap = argparse.ArgumentParser(prog="meio evaluate", description="Evaluate a SARL checkpoint.",
-                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    ap.add_argument("--episodes", type=int, default=100, help="evaluation episodes")
-    ap.add_argument("--periods", type=int, default=75, help="periods per episode")
-    ap.add_argument("--warmup", type=int, default=25, help="warm-up periods not scored")
-    ap.add_argument("--seed", type=int, default=EVAL_SEED, help="first evaluation seed (copy i: seed + i)")
-    ap.add_argument("--device", default="auto", help="auto, cpu or cuda")
-    ap.add_argument("--json", action="store_true", help="print JSON instead of a line of text")
-    a = ap.parse_args(list(argv))
-    torch.set_num_threads(1)
-    payload = load_checkpoint(path)
-    if payload is None or "sb3_zip" not in payload or "config" not in payload:
-        print(f"meio evaluate: {path} is not a SARL checkpoint", file=sys.stderr)
-        return 2
-    model = load_model(payload, resolve_device(a.device))
-    kw = {"episodes": a.episodes, "periods": a.periods, "warmup": a.warmup, "seed": a.seed}
-    scen = payload["scenario"]
-    res = evaluate(sb3_policy(model), scen, **kw)
-    from meio_envs.envs.batch import resolve_params
-
-    da = evaluate(da_policy(resolve_params(scen)[0]), scen, **kw)
-    out = {"checkpoint": str(path), "model": payload["model"], "scenario": scen, "cost": res.mean,
-           "se": res.se, "heuristic_cost": da.mean, "savings": res.savings_vs(da)}
-    print(json.dumps(out) if a.json else evaluation_line(out))
-    return 0

@@ -99,7 +99,11 @@ def tiny(tmp_path, **kw) -> Args:
     return Args(**base)
 
 
-def test_imarl_tiny_run_A1(tmp_path) -> None:
+def test_imarl_tiny_run_A1(tmp_path, capsys) -> None:
+    import json
+
+    from baselines.cli import main as meio
+
     args = tiny(tmp_path, init_active="bc")
     rec = train(args)
     s = rec["result"]
@@ -108,6 +112,13 @@ def test_imarl_tiny_run_A1(tmp_path) -> None:
     assert s["job_sequence"] == ["R3", "R2"] and s["agent_iterations"] == 2 and not s["equilibrium"]
     assert s["best_cost"] <= s["heuristic_cost"] == s["initial_cost"]  # starts at DA, only accepts improvements
     assert read_records(args.results) == [rec] and rec["model"] == "imarl"
+    assert s["best_model"] == str(run / "best.pt")
+    capsys.readouterr()
+    assert meio(["evaluate", s["best_model"], "--episodes", "10", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["model"] == "imarl" and out["cost"] == pytest.approx(s["best_cost"])  # the accepted joint policy
+    assert meio(["evaluate", str(tmp_path / "nothing.pt")]) == 2
+    assert "no checkpoint at" in capsys.readouterr().err
 
 
 def test_imarl_random_base_A1(tmp_path) -> None:

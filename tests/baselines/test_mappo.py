@@ -10,7 +10,8 @@ import torch
 
 from baselines.common.gae import compute_gae
 from baselines.common.records import read_records
-from baselines.mappo import Args, build_networks, critic_inputs, evaluate_cli, joint_policy, train
+from baselines.cli import main as meio
+from baselines.mappo import Args, build_networks, critic_inputs, joint_policy, train
 from meio_envs.envs.batched_ma import BatchedMultiAgent
 from meio_envs.evaluation import da_policy, evaluate
 
@@ -78,9 +79,13 @@ def test_mappo_tiny_run_writes_curve_checkpoint_result(tmp_path, capsys) -> None
     assert rec["best_cost"] == min(float(r.split(",")[4]) for r in rows[1:])
     assert train(args) == s and len(read_records(args.results)) == 1  # a finished trial is skipped
     capsys.readouterr()
-    assert evaluate_cli(str(run / "best.pt"), ["--episodes", "5"]) == 0
-    out = capsys.readouterr().out
-    assert json.loads(out[out.index("{"):])["scenario"] == "A1"
+    assert meio(["evaluate", str(run / "best.pt"), "--episodes", "10", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["scenario"] == "A1" and out["model"] == "marl"
+    assert out["cost"] == pytest.approx(rec["best_cost"])  # the best weights, on the trial's evaluation episodes
+    assert meio(["evaluate", str(run / "best.pt"), "--episodes", "10"]) == 0
+    line = capsys.readouterr().out
+    assert line.startswith("A1 marl ") and f"savings {100 * out['savings']:.2f} %" in line
 
 
 def test_mappo_resume_is_exact(tmp_path) -> None:

@@ -24,7 +24,8 @@ from stable_baselines3 import PPO  # noqa: E402
 from baselines.common.checkpoint import load_checkpoint  # noqa: E402
 from baselines.common.records import read_records  # noqa: E402
 from baselines.gnn import GATEncoder  # noqa: E402
-from baselines.sarl import Args, evaluate_cli, train  # noqa: E402
+from baselines.cli import main as meio  # noqa: E402
+from baselines.sarl import Args, train  # noqa: E402
 from baselines.sb3_policies import GraphCriticPolicy, graph_policy_kwargs  # noqa: E402
 from meio_envs.adapters.sb3 import MEIOSB3VecEnv  # noqa: E402
 from meio_envs.envs.batched_ma import graph_inputs  # noqa: E402
@@ -111,7 +112,7 @@ def test_tiny_sarl_run_writes_curve_checkpoint_and_record(tmp_path: Path, capsys
     # a finished trial is not trained nor recorded again
     assert train(args) == rec
     assert len(read_records(args.store)) == 1
-    assert evaluate_cli(str(run / "best.pt"), ["--episodes", "4", "--json"]) == 0
+    assert meio(["evaluate", str(run / "best.pt"), "--episodes", "4", "--json"]) == 0
     out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert out["cost"] == pytest.approx(rec["result"]["best_cost"])  # same protocol, same seeds
 
