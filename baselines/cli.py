@@ -48,6 +48,14 @@ def _train(argv: list[str]) -> int:
     if model not in TRAINERS:
         print(f"meio train: unknown model {model!r}; choose from {sorted(TRAINERS)}", file=sys.stderr)
         return 2
+    if model != "a2c" and rest and not rest[0].startswith("-"):
+        from meio_envs.scenarios import parse_scenario_id
+
+        try:
+            parse_scenario_id(rest[0])  # one line for a bad id, before the option parser's box
+        except ValueError as e:
+            print(f"meio train {model}: {e}", file=sys.stderr)
+            return 2
     mod = _import(TRAINERS[model], f"meio train {model}")
     if mod is None:
         return 2

@@ -150,3 +150,14 @@ def test_trainers_write_only_under_out(tmp_path: Path) -> None:
     for r in recs:
         assert Path(r["result"]["run_dir"]).resolve().is_relative_to(tmp_path.resolve())
         assert json.loads((Path(r["result"]["run_dir"]) / "config.json").read_text())["trial_id"] == r["trial_id"]
+
+
+@pytest.mark.parametrize("model", ["sarl", "marl", "imarl"])
+def test_meio_train_bad_scenario_is_one_line_exit_2_nothing_written(model, tmp_path, monkeypatch, capsys) -> None:
+    from baselines.cli import main as meio
+
+    monkeypatch.chdir(tmp_path)
+    assert meio(["train", model, "Z9", "--episodes", "8"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"meio train {model}: unknown scenario 'Z9'") and "e.g. 'B4'" in err[0]
+    assert list(tmp_path.iterdir()) == []
