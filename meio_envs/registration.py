@@ -61,7 +61,10 @@ def _make_time_limit() -> tuple[int | None, dict]:
     when that frame is Gymnasium's ``make`` itself, reads the ``max_episode_steps`` it was called with.
     Any other caller (or another Gymnasium version) leaves the episode length as it is.
     """
-    frame = sys._getframe(2)  # 0: here, 1: the spec setter, 2: its caller
+    try:
+        frame = sys._getframe(2)  # 0: here, 1: the spec setter, 2: its caller
+    except ValueError:  # a call stack this shallow is not make's
+        return None, {}
     if frame.f_code is not gym.envs.registration.make.__code__:
         return None, {}
     n = frame.f_locals.get("max_episode_steps")
