@@ -26,7 +26,7 @@ from meio_envs.validation import (
 
 MAX_NUM_ENVS = 1 << 22  # copies in one batch: far beyond any machine's memory for the smallest network
 
-__all__ = ["BatchedMEIO", "resolve_params"]
+__all__ = ["INFO_KEYS", "BatchedMEIO", "resolve_params"]
 
 SeedMode = Literal["advance", "repeat"]
 
@@ -221,8 +221,10 @@ class BatchedMEIO:
     ) -> dict[str, np.ndarray]:
         """Per-copy diagnostics: unscaled cost and breakdown, raw IPs, on hand, backorders, factors.
 
-        Every value is an array the caller owns: copies of the state, ``ip`` itself and the cost
-        arrays of this period (``sums``: ``costs.sums()`` when the caller already has it).
+        The keys are :data:`INFO_KEYS` with or without ``costs``; without them (at reset) the cost
+        entries are zeros, so reset and step infos have the same keys, shapes and dtypes. Every
+        value is an array the caller owns: copies of the state, ``ip`` itself and the cost arrays
+        of this period (``sums``: ``costs.sums()`` when the caller already has it).
         """
         st = self.state
         out: dict[str, np.ndarray] = {
@@ -239,11 +241,16 @@ class BatchedMEIO:
             out["holding_cost"] = s[0]
             out["backorder_cost"] = s[1]
             out["ordering_cost"] = s[2]
+        else:
+            B = self.num_envs
+            out["cost"] = np.zeros(B)
+            out["node_costs"] = np.zeros((B, self.num_nodes))
+            for k in ("holding_cost", "backorder_cost", "ordering_cost"):
+                out[k] = np.zeros(B)
         return out
 
     def info_one(self, costs: dynamics.PeriodCosts | None, ip: np.ndarray, i: int = 0) -> dict[str, Any]:
-        """:meth:`info` of copy ``i`` in the single env's form: arrays of that copy, ``cost`` a float
-        and ``cost_breakdown`` {holding, backorder, ordering} floats."""
+        """:meth:`info` of copy ``i``: the same flat keys, (P,) arrays and NumPy scalars of that copy."""
         st = self.state
         out: dict[str, Any] = {
             "period": st.period[i],
@@ -253,8 +260,21 @@ class BatchedMEIO:
             "cost_factors": st.cost_factors[i].copy(),
         }
         if costs is not None:
-            holding, backorder, ordering, total = costs.sums()[:, i].tolist()
+            holding, backorder, ordering, total = costs.sums()[:, i]
             out["cost"] = total
             out["node_costs"] = costs.per_node[i]
-            out["cost_breakdown"] = {"holding": holding, "backorder": backorder, "ordering": ordering}
+        else:
+            holding = backorder = ordering = np.float64(0.0)
+            out["cost"] = np.float64(0.0)
+            out["node_costs"] = np.zeros(self.num_nodes)
+        out["holding_cost"] = holding
+        out["backorder_cost"] = backorder
+        out["ordering_cost"] = ordering
         return out
+
+
+INFO_KEYS: tuple[str, ...] = (
+    "period", "inventory_position", "on_hand", "market_backorders", "cost_factors",
+    "cost", "node_costs", "holding_cost", "backorder_cost", "ordering_cost",
+)
+"""Info keys of the single and vector envs, at reset and at every step (:meth:`BatchedMEIO.info`)."""

@@ -24,7 +24,10 @@ from meio_envs.distributions import Distribution, RoundedNormal, UniformInt
 from meio_envs.envs.batch import BatchedMEIO, SeedMode
 from meio_envs.evaluation import EVAL_SEED, EvalResult
 from meio_envs.network import NetworkSpec, StockPoint
+from meio_envs.registration import EpisodeLengthSpec, resolve_episode_length
+from meio_envs.rendering import RENDER_MODES, check_render_mode, frame_of, render_frame
 from meio_envs.scaling import action_to_orders, check_action
+from meio_envs.validation import MAX_EPISODE_LENGTH, exact_int
 
 __all__ = [
     "ACTION_TABLE",
@@ -273,7 +276,7 @@ class ChapterView:
         return self.batch.continuous_to_orders(a.reshape(self.batch.num_envs, -1))
 
 
-class ChapterEnv(gym.Env[np.ndarray, Any]):
+class ChapterEnv(EpisodeLengthSpec, gym.Env[np.ndarray, Any]):
     """The book chapter's divergent 2-layer system as a Gymnasium env (``MEIO-Chapter2L-v0``).
 
     ## Action Space
@@ -286,34 +289,53 @@ class ChapterEnv(gym.Env[np.ndarray, Any]):
     ``Box(-1, 1, (12,), float32)``: per warehouse (M1, L1, L2) net inventory, units due on the
     oldest open order, that order's age in periods, total open quantity, each clipped to
     ``[-2 XL, 3 XL]``, ``[0, XL]``, ``[0, max_age]``, ``[0, 3 XL]`` and scaled linearly.
-    ``info`` carries the raw values.
+    ``info`` carries the raw values: the grid envs' flat keys
+    (:data:`~meio_envs.envs.batch.INFO_KEYS`, costs 0 at reset) plus ``net_inventory`` (3,) and
+    ``open_orders`` (3, 3).
 
     ## Reward
     ``-cost / ChapterParams.reward_scale`` (100); ``info["cost"]`` is the unscaled cost (holding on
     hand everywhere, shortage on leaf backlogs, fixed + unit reordering costs).
 
     ## Episode End
-    Truncated after ``episode_length`` (52) periods; never terminates.
+    Truncated after ``episode_length`` (52, ``ChapterParams.episode_length``) periods; never
+    terminates. ``max_episode_steps`` (also via ``gym.make``) overrides it.
+
+    ## Rendering
+    ``render_mode="ansi"`` or ``"rgb_array"``, as :class:`~meio_envs.envs.single.MEIOEnv`.
     """
 
-    metadata = {"render_modes": []}  # noqa: RUF012
+    metadata = {"render_modes": list(RENDER_MODES), "render_fps": 4}  # noqa: RUF012
 
     def __init__(self, action_type: ActionType = "discrete", params: ChapterParams | None = None,
-                 seed_mode: SeedMode = "advance") -> None:
+                 seed_mode: SeedMode = "advance", render_mode: str | None = None,
+                 max_episode_steps: int | None = None) -> None:
         if action_type not in ("discrete", "continuous"):
             raise ValueError(f"action_type must be 'discrete' or 'continuous', got {action_type!r}")
+        self.render_mode = check_render_mode(render_mode)
         self.action_type = action_type
-        self.batch = ChapterBatch(params, num_envs=1, seed_mode=seed_mode)
+        cp = ChapterParams() if params is None else params
+        self.batch = ChapterBatch(cp, num_envs=1, seed_mode=seed_mode,
+                                  episode_length=resolve_episode_length(None, max_episode_steps, cp.episode_length))
         self.chapter_params = self.batch.cp
         self.node_names = WAREHOUSES
         self.action_space = (gym.spaces.Discrete(13) if action_type == "discrete"
                              else gym.spaces.Box(-1.0, 1.0, (3,), np.float32))
         self.observation_space = gym.spaces.Box(-1.0, 1.0, (12,), np.float32)
+        self._last_orders: np.ndarray | None = None  # for render(): None until the first step
+        self._last_costs: np.ndarray | None = None
+
+    def _episode_length(self) -> int:
+        return self.batch.core.episode_length
+
+    def _set_episode_length(self, n: int) -> None:
+        self.batch.core.episode_length = exact_int("max_episode_steps", n, 1, MAX_EPISODE_LENGTH)
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict]:
         """Start an episode (``seed`` keys the random stream like the grid envs)."""
         super().reset(seed=seed)
         self.batch.reset(seed)
+        self._last_orders = self._last_costs = None
         return self.batch.observe()[0], self._info(None)
 
     def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict]:
@@ -332,16 +354,19 @@ class ChapterEnv(gym.Env[np.ndarray, Any]):
         costs = self.batch.step_orders(q)
         cost = float(costs.total[0])
         info = self._info(costs)
+        self._last_orders = np.clip(q[0], 0, self.batch.xl)
+        self._last_costs = info["node_costs"]
         return (self.batch.observe()[0], -cost / self.chapter_params.reward_scale, False,
                 bool(self.batch.truncated()[0]), info)
 
+    def render(self) -> str | np.ndarray | None:
+        """The current period in ``render_mode``: a text table (``"ansi"``), an image (``"rgb_array"``) or None."""
+        if self.render_mode is None:
+            return None
+        return render_frame(self.render_mode, frame_of(self.batch.core, 0, self._last_orders, self._last_costs))
+
     def _info(self, costs: PeriodCosts | None) -> dict[str, Any]:
-        raw = self.batch.info(costs)
-        info: dict[str, Any] = {k: v[0] for k, v in raw.items() if not k.endswith("_cost")}
-        if costs is not None:
-            info["cost"] = float(raw["cost"][0])
-            info["cost_breakdown"] = {k: float(raw[f"{k}_cost"][0]) for k in ("holding", "backorder", "ordering")}
-        return info
+        return {k: v[0] for k, v in self.batch.info(costs).items()}
 
 
 def evaluate_chapter(

@@ -1,4 +1,4 @@
-"""PettingZoo parallel env ``meio_v0``: one agent per stock point (``parallel_env("B4")``)."""
+"""PettingZoo env ``meio_v0``: one agent per stock point (``parallel_env("B4")``, AEC: ``env("B4")``)."""
 
 from __future__ import annotations
 
@@ -6,11 +6,18 @@ from typing import Any
 
 import numpy as np
 from gymnasium import spaces
-from pettingzoo import ParallelEnv
+from pettingzoo import AECEnv, ParallelEnv
+from pettingzoo.utils.conversions import parallel_to_aec
 
 from meio_envs.envs.batched_ma import GRAPH_FEATURES, BatchedMultiAgent, View, graph_inputs
+from meio_envs.registration import resolve_episode_length
+from meio_envs.rendering import RENDER_MODES, check_render_mode, frame_of, render_frame
+from meio_envs.validation import MAX_EPISODE_LENGTH, exact_int
 
-__all__ = ["MEIOParallelEnv", "parallel_env"]
+__all__ = ["AGENT_INFO_KEYS", "MEIOParallelEnv", "env", "parallel_env", "raw_env"]
+
+AGENT_INFO_KEYS: tuple[str, ...] = ("cost", "node_cost", "charged_cost", "inventory_position", "period")
+"""Per-agent info keys, at reset (costs 0) and at every step."""
 
 
 class MEIOParallelEnv(ParallelEnv):
@@ -45,16 +52,20 @@ class MEIOParallelEnv(ParallelEnv):
     networks; features are :data:`~meio_envs.envs.batched_ma.GRAPH_FEATURES`.
 
     ## Infos
-    Per agent: ``cost`` (network cost of the period, unscaled), ``node_cost`` (the agent's own),
+    Per agent (:data:`AGENT_INFO_KEYS`, NumPy scalars, the same keys at reset with costs 0):
+    ``cost`` (network cost of the period, unscaled), ``node_cost`` (the agent's own),
     ``charged_cost`` (what its reward is based on), ``inventory_position`` (raw), ``period``.
 
     ## Episode End
     Never terminates; every agent is truncated after ``episode_length`` (128) periods and
-    ``agents`` is then empty until ``reset``.
+    ``agents`` is then empty until ``reset``. ``max_cycles`` (PettingZoo's name) is an alias.
+
+    ## Rendering
+    ``render_mode="ansi"`` or ``"rgb_array"``, as :class:`~meio_envs.envs.single.MEIOEnv`.
 
     ## Arguments
-    ``scenario``, ``view`` (``"marl"`` | ``"imarl"``) and any :class:`MEIOEnv` keyword
-    (``network=``, ``episode_length=``, ``base_stock=``, ``reward_scale=``, ...).
+    ``scenario``, ``view`` (``"marl"`` | ``"imarl"``), ``render_mode``, ``max_cycles`` and any
+    :class:`MEIOEnv` keyword (``network=``, ``episode_length=``, ``base_stock=``, ``reward_scale=``, ...).
 
     ## Version History
     v0: first release.
@@ -66,11 +77,23 @@ class MEIOParallelEnv(ParallelEnv):
     (['W1', 'R1', 'R2', 'R3'], (4,))
     """
 
-    metadata = {"name": "meio_v0", "render_modes": [], "is_parallelizable": True}  # noqa: RUF012
+    metadata = {  # noqa: RUF012
+        "name": "meio_v0", "render_modes": list(RENDER_MODES), "render_fps": 4, "is_parallelizable": True,
+    }
 
-    def __init__(self, scenario: str | None = None, *, view: View = "marl", **kwargs: Any) -> None:
+    def __init__(
+        self,
+        scenario: str | None = None,
+        *,
+        view: View = "marl",
+        render_mode: str | None = None,
+        max_cycles: int | None = None,
+        **kwargs: Any,
+    ) -> None:
         if "num_envs" in kwargs or "core" in kwargs:
             raise TypeError("MEIOParallelEnv is one copy; use BatchedMultiAgent for num_envs/core")
+        self.render_mode = check_render_mode(render_mode)
+        kwargs["episode_length"] = resolve_episode_length(kwargs.get("episode_length"), max_cycles, 128)
         self.ma = BatchedMultiAgent(scenario, view=view, num_envs=1, **kwargs)
         self.core = self.ma.core
         self.view = view
@@ -87,6 +110,18 @@ class MEIOParallelEnv(ParallelEnv):
         self.state_space = spaces.Box(-1.0, 1.0, (self.core.obs_dim,), np.float32)
         self.graph_features = GRAPH_FEATURES
         self._charged = [np.nonzero(col)[0] for col in self.ma.reward_matrix.T]
+        self._last_orders: np.ndarray | None = None  # for render(): None until the first step
+        self._last_costs: np.ndarray | None = None
+
+    @property
+    def max_cycles(self) -> int:
+        """Periods per episode (PettingZoo's name for the episode length; settable, as
+        ``pettingzoo.test.parallel_api_test`` sets it)."""
+        return self.core.episode_length
+
+    @max_cycles.setter
+    def max_cycles(self, n: int) -> None:
+        self.core.episode_length = exact_int("max_cycles", n, 1, MAX_EPISODE_LENGTH)
 
     def observation_space(self, agent: str) -> spaces.Box:
         """The agent's observation space (the same object on every call)."""
@@ -107,9 +142,12 @@ class MEIOParallelEnv(ParallelEnv):
         """Start an episode; ``seed`` fixes the random stream (as ``MEIOEnv.reset``)."""
         obs = self.ma.reset(seed)
         self.agents = list(self.possible_agents)
+        self._last_orders = self._last_costs = None
         ip = self.core.inventory_position()[0]
+        zero, period = np.float64(0.0), self.core.state.period[0]
         infos = {
-            a: {"inventory_position": int(ip[i]), "period": 0}
+            a: {"cost": zero, "node_cost": zero, "charged_cost": zero, "inventory_position": ip[i],
+                "period": period}
             for i, a in enumerate(self.possible_agents)
         }
         return {a: o[0] for a, o in zip(self.possible_agents, obs)}, infos
@@ -128,18 +166,20 @@ class MEIOParallelEnv(ParallelEnv):
         obs, rewards, truncated, info = self.ma.step(joint)
         trunc = bool(truncated[0])
         node_costs = info["node_costs"][0]
-        cost = float(info["cost"][0])
+        self._last_orders = self.core.actions_to_orders(joint)[0]  # the same conversion ma.step made
+        self._last_costs = node_costs
+        cost = info["cost"][0]
         ip = info["inventory_position"][0]
-        period = int(info["period"][0])
+        period = info["period"][0]
         agents = self.possible_agents
         out_obs = {a: o[0] for a, o in zip(agents, obs)}
         out_rew = {a: float(rewards[0, i]) for i, a in enumerate(agents)}
         infos = {
             a: {
                 "cost": cost,
-                "node_cost": float(node_costs[i]),
-                "charged_cost": float(node_costs[self._charged[i]].sum()),
-                "inventory_position": int(ip[i]),
+                "node_cost": node_costs[i],
+                "charged_cost": node_costs[self._charged[i]].sum(),
+                "inventory_position": ip[i],
                 "period": period,
             }
             for i, a in enumerate(agents)
@@ -192,9 +232,11 @@ class MEIOParallelEnv(ParallelEnv):
         x, edge_index = graph_inputs(self.core)
         return x[0], edge_index
 
-    def render(self) -> None:
-        """No rendering."""
-        return None
+    def render(self) -> str | np.ndarray | None:
+        """The current period in ``render_mode``: a text table (``"ansi"``), an image (``"rgb_array"``) or None."""
+        if self.render_mode is None:
+            return None
+        return render_frame(self.render_mode, frame_of(self.core, 0, self._last_orders, self._last_costs))
 
     def close(self) -> None:
         """Nothing to release."""
@@ -204,5 +246,17 @@ class MEIOParallelEnv(ParallelEnv):
 def parallel_env(
     scenario: str | None = "B4", view: View = "marl", **kwargs: Any
 ) -> MEIOParallelEnv:
-    """The PettingZoo parallel env for a grid scenario (or ``network=`` for your own network)."""
+    """The PettingZoo parallel env for a grid scenario (or ``network=`` for your own network).
+
+    Keywords: ``render_mode``, ``max_cycles`` and those of :class:`MEIOParallelEnv`.
+    """
     return MEIOParallelEnv(scenario, view=view, **kwargs)
+
+
+raw_env = parallel_env
+"""PettingZoo's name for the unwrapped constructor (here the parallel env itself)."""
+
+
+def env(scenario: str | None = "B4", view: View = "marl", **kwargs: Any) -> AECEnv:
+    """The AEC form (``pettingzoo.utils.parallel_to_aec``): agents act in turn, one period per cycle."""
+    return parallel_to_aec(parallel_env(scenario, view=view, **kwargs))

@@ -15,11 +15,13 @@ from meio_envs.core.params import CostVariation
 from meio_envs.distributions import Distribution
 from meio_envs.envs.batch import BatchedMEIO, SeedMode
 from meio_envs.network import NetworkSpec
+from meio_envs.registration import EpisodeLengthSpec, resolve_episode_length
+from meio_envs.rendering import RENDER_MODES, check_render_mode, frame_of, render_frame
 
 __all__ = ["MEIOVectorEnv"]
 
 
-class MEIOVectorEnv(VectorEnv):
+class MEIOVectorEnv(EpisodeLengthSpec, VectorEnv):
     """``num_envs`` copies of :class:`~meio_envs.envs.single.MEIOEnv` stepped as arrays.
 
     Seeding: ``reset(seed=s)`` keys copy i with ``s + i``, so copy i follows exactly the
@@ -32,12 +34,18 @@ class MEIOVectorEnv(VectorEnv):
     the new episode's first observation, the last one in ``info["final_obs"]``). All copies share
     the episode length, so they truncate together.
 
-    Infos are a dict of arrays with a leading batch axis: ``cost`` (unscaled), ``holding_cost``,
-    ``backorder_cost``, ``ordering_cost``, ``node_costs`` (B, P), ``inventory_position`` (B, P),
-    ``on_hand``, ``market_backorders``, ``cost_factors``, ``period``.
+    Infos follow Gymnasium's vector convention: a dict of arrays with a leading batch axis, each
+    key ``k`` with a (B,) bool mask ``_k`` (all True: every copy reports every key). The keys are
+    the single env's (:data:`~meio_envs.envs.batch.INFO_KEYS`) at reset and at every step: ``cost``
+    (unscaled), ``holding_cost``, ``backorder_cost``, ``ordering_cost``, ``node_costs`` (B, P),
+    ``inventory_position`` (B, P), ``on_hand``, ``market_backorders``, ``cost_factors``, ``period``;
+    costs are 0 at reset. ``SAME_STEP`` adds ``final_obs`` / ``final_info`` on truncating steps.
+
+    ``render_mode`` (``"ansi"`` | ``"rgb_array"``): ``render()`` returns a tuple with one frame per
+    copy (see :class:`~meio_envs.envs.single.MEIOEnv`); None without a render mode.
     """
 
-    metadata = {"autoreset_mode": AutoresetMode.NEXT_STEP}  # noqa: RUF012
+    metadata = {"autoreset_mode": AutoresetMode.NEXT_STEP, "render_modes": list(RENDER_MODES), "render_fps": 4}  # noqa: RUF012
 
     def __init__(
         self,
@@ -45,7 +53,7 @@ class MEIOVectorEnv(VectorEnv):
         num_envs: int = 1,
         *,
         network: NetworkSpec | Mapping[str, Any] | str | os.PathLike[str] | None = None,
-        episode_length: int = 128,
+        episode_length: int | None = None,
         base_stock: Sequence[int] | np.ndarray | None = None,
         demand_profiles: Sequence[Distribution] | None = None,
         lead_time_profiles: Sequence[Distribution] | None = None,
@@ -53,7 +61,11 @@ class MEIOVectorEnv(VectorEnv):
         seed_mode: SeedMode = "advance",
         reward_scale: float = 1e-3,
         autoreset_mode: AutoresetMode | str = AutoresetMode.NEXT_STEP,
+        render_mode: str | None = None,
+        max_episode_steps: int | None = None,
     ) -> None:
+        self.render_mode = check_render_mode(render_mode)
+        episode_length = resolve_episode_length(episode_length, max_episode_steps, 128)
         self.core = BatchedMEIO(
             scenario, num_envs=num_envs, network=network, episode_length=episode_length,
             base_stock=base_stock, demand_profiles=demand_profiles,
@@ -73,6 +85,19 @@ class MEIOVectorEnv(VectorEnv):
         self.node_names = self.core.params.network.names
         self._needs_reset = np.zeros(self.num_envs, dtype=bool)
         self._reset_pending = False  # == self._needs_reset.any(), kept as a flag (cheaper to test)
+        self._last_orders: np.ndarray | None = None  # for render(): None until the first step
+        self._last_costs: np.ndarray | None = None
+
+    def _episode_length(self) -> int:
+        return self.core.episode_length
+
+    def _set_episode_length(self, n: int) -> None:  # pragma: no cover - only gym.make (not make_vec) sets it
+        self.core.episode_length = int(n)
+
+    def _with_masks(self, infos: dict[str, Any]) -> dict[str, Any]:
+        for k in [k for k in infos if not k.startswith("_")]:
+            infos[f"_{k}"] = np.ones(self.num_envs, dtype=bool)
+        return infos
 
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
@@ -83,8 +108,9 @@ class MEIOVectorEnv(VectorEnv):
         self.core.reset(seed)
         self._needs_reset[:] = False
         self._reset_pending = False
+        self._last_orders = self._last_costs = None
         ip = self.core.inventory_position()
-        return self.core.observe(ip), self.core.info(None, ip)
+        return self.core.observe(ip), self._with_masks(self.core.info(None, ip))
 
     def step(self, actions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
         """Step all copies with actions (B, P) in [-1, 1]."""
@@ -113,15 +139,31 @@ class MEIOVectorEnv(VectorEnv):
         if mask is not None:
             truncated &= ~mask
         terminated = np.zeros(B, dtype=bool)
-        infos = core.info(costs, ip, sums)
+        infos = self._with_masks(core.info(costs, ip, sums))
+        self._last_orders, self._last_costs = orders, infos["node_costs"]
         obs = core.observe(ip)
         if truncated.any():
             if self.metadata["autoreset_mode"] == AutoresetMode.SAME_STEP:
+                infos["final_info"] = {k: v.copy() for k, v in infos.items()}
                 infos["final_obs"] = obs.copy()
-                infos["final_info"] = {k: v.copy() for k, v in infos.items() if k != "final_obs"}
+                infos["_final_obs"] = truncated.copy()
+                infos["_final_info"] = truncated.copy()
                 core.reset(None, mask=truncated)
                 obs = core.observe()
             else:
                 self._needs_reset |= truncated
                 self._reset_pending = True
         return obs, rewards, terminated, truncated, infos
+
+    def render(self) -> tuple[str | np.ndarray, ...] | None:
+        """One frame per copy in ``render_mode`` (a text table or an image), or None without one."""
+        if self.render_mode is None:
+            return None
+        return tuple(
+            render_frame(self.render_mode, frame_of(
+                self.core, i,
+                None if self._last_orders is None else self._last_orders[i],
+                None if self._last_costs is None else self._last_costs[i],
+            ))
+            for i in range(self.num_envs)
+        )

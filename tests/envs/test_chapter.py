@@ -64,7 +64,7 @@ def test_each_discrete_action_trace(action: int) -> None:
     # Period 0: nothing owed yet; holding on the initial stock (80, 40, 24); orders q.
     _, r, _, _, info = env.step(action)
     ordering = float(((q > 0) * FIXED + q * UNIT).sum())
-    assert info["cost_breakdown"] == pytest.approx({"holding": 64.0, "backorder": 0.0, "ordering": ordering})
+    assert (info["holding_cost"], info["backorder_cost"], info["ordering_cost"]) == pytest.approx((64.0, 0.0, ordering))
     assert r == pytest.approx(-(64.0 + ordering) / 100)
     oo = info["open_orders"]  # rows M1, L1, L2: oldest qty, age, total open
     np.testing.assert_array_equal(oo, np.stack([q, (q > 0).astype(int), q], axis=1))
@@ -74,15 +74,15 @@ def test_each_discrete_action_trace(action: int) -> None:
 
     # Period 1: leaves serve demand (30, 18 left); M1 ships the leaf order (lead time 1).
     _, _, _, _, info = env.step(0)
-    assert info["cost_breakdown"]["holding"] == pytest.approx(0.4 * (80 - q_leaf) + 0.5 * 30 + 0.5 * 18)
-    assert info["cost_breakdown"]["ordering"] == 0.0
+    assert info["holding_cost"] == pytest.approx(0.4 * (80 - q_leaf) + 0.5 * 30 + 0.5 * 18)
+    assert info["ordering_cost"] == 0.0
     np.testing.assert_array_equal(info["open_orders"], np.stack([q, 2 * (q > 0), q], axis=1))
 
     # Period 2: M1's order (lead 2) and the leaf shipment (lead 1) arrive: orders closed.
     _, _, _, _, info = env.step(0)
     on_hand = np.asarray([80 - q_leaf + q[0], 20 + q[1], 12 + q[2]])
     np.testing.assert_array_equal(info["on_hand"], on_hand)
-    assert info["cost_breakdown"]["holding"] == pytest.approx(float(H @ on_hand))
+    assert info["holding_cost"] == pytest.approx(float(H @ on_hand))
     np.testing.assert_array_equal(info["open_orders"], np.zeros((3, 3)))
     np.testing.assert_array_equal(info["net_inventory"], on_hand - [0, 10, 6])
 
@@ -92,10 +92,10 @@ def test_shortage_cost_and_negative_net_inventory() -> None:
     env.reset(seed=0)
     for _ in range(5):  # L1 40 - 10 k, L2 24 - 6 k on hand after fulfilment in period k: 0 in period 4
         _, _, _, _, info = env.step(0)
-    assert info["on_hand"][2] == 0 and info["cost_breakdown"]["backorder"] == 0.0
+    assert info["on_hand"][2] == 0 and info["backorder_cost"] == 0.0
     _, _, _, _, info = env.step(0)  # period 5: 10 + 6 units backlogged -> 16 * 0.1 * 100
     assert info["market_backorders"].tolist() == [10, 6]
-    assert info["cost_breakdown"]["backorder"] == pytest.approx(160.0)
+    assert info["backorder_cost"] == pytest.approx(160.0)
     assert info["net_inventory"][2] == -12  # 6 backlogged + this period's 6 not yet served
     obs = env.batch.observe()[0]
     assert obs[8] == pytest.approx(2 * (-12 + 72) / (108 + 72) - 1, abs=1e-6)  # L2 bounds [-2 XL, 3 XL]

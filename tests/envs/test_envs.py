@@ -24,7 +24,7 @@ def test_env_checker_passes(env_id):
     assert env.observation_space.contains(obs)
     obs, r, term, trunc, info = env.step(env.action_space.sample())
     assert not term and isinstance(r, float)
-    assert info["cost"] == pytest.approx(sum(info["cost_breakdown"].values()))
+    assert info["cost"] == pytest.approx(info["holding_cost"] + info["backorder_cost"] + info["ordering_cost"])
     assert r == pytest.approx(-info["cost"] / 1000)
 
 
@@ -214,7 +214,7 @@ def test_level5_observes_cost_factors():
     assert np.all((0.5 <= f) & (f <= 1.5))
     np.testing.assert_allclose(obs[4:], (f - 0.5) * 2 - 1, atol=1e-6)
     _, _, _, _, info = env.step(np.zeros(4, np.float32))
-    assert info["cost_breakdown"]["holding"] == pytest.approx(float(np.dot(info["on_hand"], env.unwrapped.params.holding)) * f[0])
+    assert info["holding_cost"] == pytest.approx(float(np.dot(info["on_hand"], env.unwrapped.params.holding)) * f[0])
 
 
 def test_node_order_is_upstream_to_downstream():

@@ -41,6 +41,25 @@ def _feed(h: Any, x: Any) -> None:
         h.update(f"{type(x).__name__}:{x!r}".encode())
 
 
+_COST_KEYS = ("cost", "node_costs", "holding_cost", "backorder_cost", "ordering_cost")
+
+
+def _legacy_info(info: dict[str, Any], at_reset: bool, single: bool) -> dict[str, Any]:
+    """An info in the layout the digests were pinned with (before issue 14's flat info keys).
+
+    The new layout adds zero costs at reset, Gymnasium's ``_key`` masks in the vector env and, in the
+    single env, NumPy scalars and flat ``*_cost`` keys instead of a ``cost_breakdown`` dict. Rebuilding
+    the old layout from the new values keeps every pinned number checked bit for bit.
+    """
+    out = {k: v for k, v in info.items() if not k.startswith("_") and not (at_reset and k in _COST_KEYS)}
+    if "final_info" in out:
+        out["final_info"] = _legacy_info(out["final_info"], False, single)
+    if single and not at_reset:
+        out["cost"] = float(out["cost"])
+        out["cost_breakdown"] = {k: float(out.pop(f"{k}_cost")) for k in ("holding", "backorder", "ordering")}
+    return out
+
+
 def _actions(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
     # A little outside [-1, 1] so the clipping path is pinned too.
     return rng.uniform(-1.2, 1.2, shape).astype(np.float32)
@@ -51,12 +70,14 @@ def single_digest(sid: str) -> str:
     env = gym.make(f"MEIO-{sid}-v0")
     h = hashlib.sha256()
     rng = np.random.default_rng(7)
-    _feed(h, env.reset(seed=11))
+    obs, info = env.reset(seed=11)
+    _feed(h, (obs, _legacy_info(info, True, True)))
     for _ in range(STEPS):
         out = env.step(_actions(rng, env.action_space.shape))
-        _feed(h, out)
+        _feed(h, (*out[:4], _legacy_info(out[4], False, True)))
         if out[3]:
-            _feed(h, env.reset())
+            obs, info = env.reset()
+            _feed(h, (obs, _legacy_info(info, True, True)))
     return h.hexdigest()
 
 
@@ -65,9 +86,11 @@ def vector_digest(sid: str, mode: AutoresetMode) -> str:
     env = MEIOVectorEnv(sid, 3, autoreset_mode=mode)
     h = hashlib.sha256()
     rng = np.random.default_rng(8)
-    _feed(h, env.reset(seed=5))
+    obs, info = env.reset(seed=5)
+    _feed(h, (obs, _legacy_info(info, True, False)))
     for _ in range(STEPS):
-        _feed(h, env.step(_actions(rng, (3, env.core.num_nodes))))
+        out = env.step(_actions(rng, (3, env.core.num_nodes)))
+        _feed(h, (*out[:4], _legacy_info(out[4], False, False)))
     return h.hexdigest()
 
 
