@@ -12,6 +12,7 @@ import json
 import sys
 from collections.abc import Sequence
 
+from baselines.saved_policies import SavedPolicy
 from meio_envs.evaluation import EVAL_SEED
 
 __all__ = ["evaluate_checkpoint_cli", "evaluation_result"]
@@ -37,15 +38,12 @@ def _parser(path: str) -> argparse.ArgumentParser:
     return ap
 
 
-def evaluation_result(path: str, scenario: str | None = None, episodes: int = 100, periods: int = 75,
-                      warmup: int = 25, seed: int = EVAL_SEED, current: bool = False,
-                      device: str = "cpu") -> dict:
-    """Cost of the saved policy and of DA on the same episodes, and the savings (a fraction)."""
-    from baselines.saved_policies import load_policy
+def evaluation_result(path: str, saved: SavedPolicy, scenario: str | None = None, episodes: int = 100,
+                      periods: int = 75, warmup: int = 25, seed: int = EVAL_SEED) -> dict:
+    """Cost of the policy ``saved`` (loaded from ``path``) and of DA on the same episodes, and the savings."""
     from meio_envs.envs.batch import resolve_params
     from meio_envs.evaluation import da_policy, evaluate
 
-    saved = load_policy(path, current=current, device=device)
     sc = scenario or saved.scenario
     kw = {"episodes": episodes, "periods": periods, "warmup": warmup, "seed": seed}
     res = evaluate(saved.policy, sc, **kw)
@@ -59,20 +57,21 @@ def evaluate_checkpoint_cli(path: str, argv: Sequence[str]) -> int:
     import torch
 
     from baselines.common.trial import evaluation_line
+    from baselines.saved_policies import load_policy
     from meio_envs.validation import MEIOInputError
 
     a = _parser(path).parse_args(list(argv))
     torch.set_num_threads(1)
     try:
-        out = evaluation_result(path, a.scenario, a.episodes, a.periods, a.warmup, a.seed, a.current, a.device)
+        saved = load_policy(path, current=a.current, device=a.device)
+        out = evaluation_result(path, saved, a.scenario, a.episodes, a.periods, a.warmup, a.seed)
     except (ValueError, FileNotFoundError, MEIOInputError) as e:
         print(f"meio evaluate: {e}", file=sys.stderr)
         return 2
     if a.plot:
         from baselines.policy_plots import plot_policy
-        from baselines.saved_policies import load_policy
 
-        plot_policy(load_policy(path, a.current, a.device).policy, out["scenario"], a.plot, periods=a.plot_periods,
+        plot_policy(saved.policy, out["scenario"], a.plot, periods=a.plot_periods,
                     title=f"{out['model']} on {out['scenario']}")
         out["plot"] = a.plot
     print(json.dumps(out) if a.json else evaluation_line(out) + (f"; policy plot: {a.plot}" if a.plot else ""))

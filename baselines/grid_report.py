@@ -210,7 +210,7 @@ def _curves(records: Sequence[Mapping[str, Any]], scenario: str, path: Path, roo
     return drawn
 
 
-def _policy_plots(rows: Sequence[Mapping[str, Any]], records: Sequence[Mapping[str, Any]], out: Path,
+def _policy_plots(records: Sequence[Mapping[str, Any]], out: Path,
                   roots: Sequence[Path], periods: int) -> list[Path]:
     """The best trial's learned policy per scenario, model and preset, where its model file is present."""
     from baselines.policy_plots import plot_policy
@@ -272,7 +272,7 @@ def write_report(records: Sequence[Mapping[str, Any]], out: str | Path, heuristi
         if _curves(records, sc, p, roots):
             written.append(p)
     if policies > 0:
-        written += _policy_plots(rows, records, out, roots, policies)
+        written += _policy_plots(records, out, roots, policies)
     return written
 
 
