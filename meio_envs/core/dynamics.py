@@ -14,13 +14,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from meio_envs.core import open_orders, rng
+from meio_envs.core import kernel, open_orders, rng
 from meio_envs.core.params import SimParams, SimState
-from meio_envs.core.plan import StepPlan, Workspace
+from meio_envs.core.plan import StepPlan
 
 __all__ = ["PeriodCosts", "advance", "inventory_position", "new_state", "reset_copies", "step"]
-
-_ZERO = np.array(0, dtype=np.int64)
 
 
 @dataclass
@@ -128,7 +126,10 @@ def reset_copies(params: SimParams, state: SimState, mask: np.ndarray, *, next_e
 def inventory_position(params: SimParams, state: SimState) -> np.ndarray:
     """(B, P) int64 inventory position: on hand + in transit + ordered and not yet shipped - owed."""
     plan = StepPlan.of(params)
-    return _inventory_position(plan, Workspace.of(plan, state), state)
+    st = _contiguous(state)
+    return kernel.inventory_positions(st.on_hand, st.in_transit, st.edge_backorder, st.edge_new,
+                                      st.market_backorder, st.market_new, plan.retailers, plan.edge_sup,
+                                      plan.edge_cust)
 
 
 def step(params: SimParams, state: SimState, orders: np.ndarray) -> PeriodCosts:
@@ -142,206 +143,49 @@ def step(params: SimParams, state: SimState, orders: np.ndarray) -> PeriodCosts:
 def advance(params: SimParams, state: SimState, orders: np.ndarray) -> tuple[PeriodCosts, np.ndarray]:
     """:func:`step`, also returning the (B, P) inventory positions after the period (a new array).
 
-    Cheaper than ``step`` followed by :func:`inventory_position`: the period already knows the
-    positions at its start (they rank customers) and how its orders and demand change them.
+    Cheaper than ``step`` followed by :func:`inventory_position`: the period computes them while
+    the copy's numbers are at hand.
     """
     return _period(params, state, orders, True)  # type: ignore[return-value]
 
 
-def _inventory_position(plan: StepPlan, w: Workspace, st: SimState) -> np.ndarray:
-    ip = st.on_hand + st.in_transit
-    if plan.E:
-        owed = w.owed  # (B, E + 1), pad column stays 0
-        np.add(st.edge_backorder, st.edge_new, out=owed[:, : plan.E])
-        _add_at(ip, plan.custs, plan.cust_sums(owed, w.gather))
-        _add_at(ip, plan.sups, plan.sup_sums(owed, w.gather), sign=-1)
-    _add_at(ip, plan.ret, st.market_backorder, sign=-1)
-    _add_at(ip, plan.ret, st.market_new, sign=-1)
-    return ip
+_STATE_ARRAYS = ("period", "streams", "on_hand", "pipeline", "in_transit", "edge_backorder", "edge_new",
+                 "market_backorder", "market_new", "cost_factors", "external_in", "delivered", "demand_total")
 
 
-def _add_at(x: np.ndarray, cols: slice | np.ndarray, v: np.ndarray, sign: int = 1) -> None:
-    """``x[:, cols] += sign * v`` in place (a view for a slice, a gather and scatter otherwise)."""
-    if isinstance(cols, slice):
-        view = x[:, cols]
-        if sign > 0:
-            view += v
-        else:
-            view -= v
-    elif sign > 0:
-        x[:, cols] += v
-    else:
-        x[:, cols] -= v
+def _contiguous(st: SimState) -> SimState:
+    """``st`` with every array the kernel reads C-contiguous (replaced in place when one is not).
+
+    The kernel is compiled for C-contiguous arrays; a state built here always is, but a caller
+    may have assigned a view into a field.
+    """
+    for name in _STATE_ARRAYS:
+        x = getattr(st, name)
+        if not x.flags.c_contiguous:
+            setattr(st, name, np.ascontiguousarray(x))
+    return st
 
 
 def _period(
     params: SimParams, st: SimState, orders: np.ndarray, want_ip: bool
 ) -> tuple[PeriodCosts, np.ndarray | None]:
     plan = StepPlan.of(params)
-    w = Workspace.of(plan, st)
-    g = w.gather
-    B, P, E, X = w.B, plan.P, plan.E, plan.X
-    t = st.period
-    u = w.uniforms(st.streams, t) if w.uniforms is not None else None
-    # Events 1 and 2 leave every inventory position unchanged, so the positions at the start of
-    # the period are the ones that rank customers at event 2.
-    ip = _inventory_position(plan, w, st) if (E or want_ip) else None
-    if not st.pipeline.flags.c_contiguous:
-        st.pipeline = np.ascontiguousarray(st.pipeline)
-    pipe = st.pipeline.reshape(-1)
-
-    # Event 1: receive shipments due now.
-    due = w.pipe_rows + np.remainder(t, plan.H0)[:, None]
-    arrivals = pipe.take(due)
-    pipe[due] = 0
-    st.on_hand += arrivals
-    st.in_transit -= arrivals
-
-    # Event 2: fulfil. Retailers serve their market (backorders first, then last period's demand;
-    # one customer, so the total shipped is the same either way). The demand of last period is
-    # replaced at event 3, so market_new needs no clearing here.
-    ret = plan.ret
-    owed_mkt = st.market_backorder + st.market_new
-    ship_mkt = np.minimum(st.on_hand[:, ret], owed_mkt)
-    _add_at(st.on_hand, ret, ship_mkt, sign=-1)
-    np.subtract(owed_mkt, ship_mkt, out=st.market_backorder)
-    st.delivered += ship_mkt.sum(axis=1)
-    items = w.items
-    if E:
-        _fulfil_internal(plan, w, st, ip, items)  # type: ignore[arg-type]
-
-    # Costs of period t on the stock after fulfilment.
+    _contiguous(st)
+    B, P = st.on_hand.shape
+    q = orders if orders.dtype == np.int64 and orders.flags.c_contiguous else np.ascontiguousarray(orders, np.int64)
     block = np.empty((4, B, P))
-    f = st.cost_factors
-    np.multiply(st.on_hand, plan.holding * f[:, :1], out=block[0])
-    block[1].fill(0.0)
-    if isinstance(ret, slice):
-        np.multiply(st.market_backorder, plan.backorder * f[:, 1:2], out=block[1, :, ret])
-    else:
-        block[1][:, ret] = st.market_backorder * (plan.backorder * f[:, 1:2])
-    q = orders
-    if plan.free_orders:
-        block[2].fill(0.0)  # (q > 0) * 0 + q * 0 is +0.0 for every q
-    else:
-        np.multiply(q > 0, plan.fixed_order_cost, out=block[2])
-        block[2] += q * plan.unit_order_cost
-
-    # Event 3: orders. A customer with several suppliers sends its order to one drawn at random.
-    new = w.new  # (B, E + 1), pad column stays 0
-    if E:
-        qc = g(q, plan.edge_cust)
-        if plan.M:
-            pick = w.pick  # column M stays 0: the pick of every single-supplier customer
-            np.multiply(u[:, plan.u_pick], plan.nsup_f, out=w.pick_f)  # type: ignore[index]
-            np.copyto(pick[:, : plan.M], w.pick_f, casting="unsafe")  # truncation, as astype(int64)
-            np.minimum(pick[:, : plan.M], plan.nsup_max, out=pick[:, : plan.M])
-            np.multiply(qc, g(pick, plan.edge_pick_col) == plan.edge_rank, out=new[:, :E])
-        else:
-            new[:, :E] = qc
-        np.copyto(st.edge_new, new[:, :E])
-    if X:
-        qx = g(q, plan.external_nodes)
-        items[:, E + 1 :] = qx
-        st.external_in += qx.sum(axis=1)
-    _send(plan, w, st, items, u)
-    demand = plan.demand
-    if demand.all_random:
-        demand.draw(u[:, plan.u_demand], out=st.market_new)  # type: ignore[index]
-    else:
-        st.market_new[:, demand.constant] = demand.const_values
-        if demand.random.size:
-            st.market_new[:, demand.random] = demand.draw(u[:, plan.u_demand])  # type: ignore[index]
-    st.demand_total += st.market_new.sum(axis=1)
-    if st.open_qty is not None:  # optional open-order tracker (off by default)
+    ip = np.empty((B, P), np.int64) if want_ip else _NO_IP
+    track = st.open_qty is not None
+    arrivals = np.empty((B, P), np.int64) if track else _NO_ARRIVALS
+    t = st.period.copy() if track else None
+    kernel.period(*plan.tables, st.period, st.streams, st.on_hand, st.pipeline, st.in_transit,
+                  st.edge_backorder, st.edge_new, st.market_backorder, st.market_new, st.cost_factors,
+                  st.external_in, st.delivered, st.demand_total, q, block, ip, arrivals, want_ip)
+    if track:  # optional open-order tracker (off by default)
         open_orders.update(st.open_qty, st.open_placed, arrivals, q, t)
-    st.period = t + 1
     costs = PeriodCosts(holding=block[0], backorder=block[1], ordering=block[2], _block=block)
-    if not want_ip:
-        return costs, None
-    # Event 3 raises every position by its own order, lowers each supplier's by the orders it
-    # received and each retailer's by the new demand.
-    ip += q  # type: ignore[operator]
-    if E:
-        _add_at(ip, plan.sups, plan.sup_sums(new, g), sign=-1)  # type: ignore[arg-type]
-    _add_at(ip, ret, st.market_new, sign=-1)  # type: ignore[arg-type]
-    return costs, ip
+    return costs, (ip if want_ip else None)
 
 
-def _fulfil_internal(plan: StepPlan, w: Workspace, st: SimState, ip: np.ndarray, items: np.ndarray) -> None:
-    """Event 2 for internal suppliers: backorders first, then new orders, lowest-IP customer first.
-
-    Serving a supplier's queue greedily gives ``min(want, max(stock - ahead, 0))`` to each want,
-    ``ahead`` being the units queued before it. Backorders of all customers come before any new
-    order, so a new order has the supplier's backorder total ahead of it too.
-    """
-    g, E = w.gather, plan.E
-    want = w.want  # (B, 2, E + 1): [backorders | new orders], pad column 0
-    np.copyto(want[:, 0, :E], st.edge_backorder)
-    np.copyto(want[:, 1, :E], st.edge_new)
-    ahead = _queue_ahead(plan, w, ip, want)
-    stock = g(st.on_hand, plan.edge_sup)  # (B, E + 1) stock of each edge's supplier
-    avail = w.avail
-    np.copyto(avail[:, 0], stock)
-    np.subtract(stock, g(plan.sup_sums(want[:, 0], g), plan.edge_seg), out=avail[:, 1])
-    if ahead is not None:
-        avail -= ahead
-    np.maximum(avail, _ZERO, out=avail)
-    np.minimum(avail, want, out=avail)  # avail now holds what each want gets
-    shipped = items[:, : E + 1]
-    np.add(avail[:, 0], avail[:, 1], out=shipped)
-    _add_at(st.on_hand, plan.sups, plan.sup_sums(shipped, g), sign=-1)
-    np.subtract(w.owed[:, :E], shipped[:, :E], out=st.edge_backorder)  # owed = backorders + new orders
-
-
-def _queue_ahead(plan: StepPlan, w: Workspace, ip: np.ndarray, want: np.ndarray) -> np.ndarray | None:
-    """(B, 2, E + 1) units queued ahead of each want at its supplier, within its class.
-
-    Customers are served in ascending IP, ties to the lower node index (edges of a supplier are in
-    customer order, so e1 < e2 is served first unless IP(e2) < IP(e1)).
-    """
-    g = w.gather
-    if plan.pairwise:
-        if not plan.NP:
-            return None
-        NP = plan.NP
-        first = g(ip, plan.pair_c1) <= g(ip, plan.pair_c2)  # (B, NP): e1 is served before e2
-        c = w.ahead  # (B, 2, 2 NP + 1), last column 0
-        np.multiply(g(want, plan.pair_e1), first[:, None, :], out=c[:, :, :NP])
-        np.multiply(g(want, plan.pair_e2), ~first[:, None, :], out=c[:, :, NP : 2 * NP])
-        acc = g(c, plan.ahead_cols[0])
-        for cols in plan.ahead_cols[1:]:
-            acc += g(c, cols)
-        return acc
-    # Large fans: sort each supplier's customers (padded lists, pads last).
-    key = w.ip_key
-    key[:, : plan.P] = ip
-    order = np.argsort(key[:, plan.alloc_customers], axis=-1, kind="stable")  # (B, U, K)
-    edges = np.take_along_axis(np.broadcast_to(plan.alloc_edges, order.shape), order, axis=-1)
-    flat = (edges + w.sort_rows).reshape(-1)  # into want.reshape(-1), class 0
-    ahead = np.zeros_like(want)
-    wf, af = want.reshape(-1), ahead.reshape(-1)
-    for k in (0, 1):
-        idx = flat + k * (plan.E + 1)
-        ws = wf[idx].reshape(order.shape)
-        af[idx] = (np.cumsum(ws, axis=-1) - ws).reshape(-1)  # pads all write into the pad column
-    return ahead
-
-
-def _send(plan: StepPlan, w: Workspace, st: SimState, items: np.ndarray, u: np.ndarray | None) -> None:
-    """Put the period's shipments ``items`` (B, E + 1 + X) into the pipeline and ``in_transit``."""
-    g = w.gather
-    pipe = st.pipeline.reshape(-1)
-    t = st.period
-    incoming = g(items, plan.first_item)  # (B, P)
-    for nodes, its in plan.more_items:
-        _add_at(incoming, nodes, g(items, its))
-    st.in_transit += incoming
-    if plan.node_lead is not None:  # constant lead times: one slot per node
-        due = w.pipe_rows + np.remainder(t[:, None] + plan.node_lead, plan.H0)
-        pipe[due] += incoming
-        return
-    lam = w.lam  # constant columns were filled when the workspace was made
-    lam[:, plan.lam_random_cols] = plan.lead.draw(u[:, plan.u_lead])  # type: ignore[index]
-    for (_, its), rows in zip(plan.layers, w.layer_rows):
-        due = rows + np.remainder(t[:, None] + g(lam, its), plan.H0)
-        pipe[due] += g(items, its)  # nodes are unique within a layer
+_NO_IP = np.empty((0, 0), np.int64)  # ip_out when the caller does not want the positions (never written)
+_NO_ARRIVALS = np.empty((0, 0), np.int64)  # arrivals when no tracker reads them (never written)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
@@ -187,8 +186,6 @@ class SimState:
     # Open-order tracker (meio_envs.core.open_orders), None unless enabled: (B, P, K) int64 each.
     open_qty: np.ndarray | None = None
     open_placed: np.ndarray | None = None
-    # Scratch buffers of the period function (meio_envs.core.plan.Workspace); not state, not saved.
-    work: Any = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def batch_size(self) -> int:
