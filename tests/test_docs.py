@@ -3,6 +3,8 @@
 A block is skipped when the line before its fence is ``<!-- doc-test: skip (reason) -->``: long
 runs or data a user brings. Each runnable block runs in a fresh interpreter in an empty folder, so
 it cannot lean on another block's variables or write into the repository.
+
+The MkDocs site (mkdocs.yml) builds with ``mkdocs build --strict`` into a temporary folder.
 """
 
 from __future__ import annotations
@@ -54,3 +56,18 @@ def test_the_benchmark_example_script_runs(tmp_path: Path) -> None:
                        timeout=600)
     assert p.returncode == 0, f"exit {p.returncode}: {p.stderr[-3000:]}"
     assert (tmp_path / "runs" / "example" / "ppo_A1.zip").exists()
+
+
+def test_the_docs_site_builds_strictly(tmp_path: Path) -> None:
+    """mkdocs.yml builds with `mkdocs build --strict` (broken links, anchors or API pages fail)."""
+    pytest.importorskip("mkdocs")
+    pytest.importorskip("mkdocstrings_handlers.python")
+    pytest.importorskip("material")
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "NO_MKDOCS_2_WARNING": "1"}
+    site = tmp_path / "site"
+    p = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--config-file", str(ROOT / "mkdocs.yml"),
+                        "--site-dir", str(site)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, f"mkdocs build --strict failed:\n{p.stdout[-3000:]}\n{p.stderr[-3000:]}"
+    assert (site / "index.html").exists()
+    api = (site / "api" / "envs" / "index.html").read_text()
+    assert 'id="meio_envs.envs.single.MEIOEnv"' in api  # the API pages are generated from the docstrings
