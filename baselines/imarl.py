@@ -67,6 +67,7 @@ from baselines.common.ppo import (
     mlp,
     normalize,
     ppo_epochs,
+    ppo_optimizer,
 )
 from baselines.common.records import TrialIdentity, utc_now
 from baselines.common.rollout import RolloutBuffer, RolloutState, collect_rollout, per_copy, per_trial, train_seed_offset
@@ -483,7 +484,7 @@ class PPOAgentTrainer:
             params = list(actor.parameters()) + list(critic.parameters())
             groups.append(_Group(agent, trials, actor, critic,
                                  actor if device.type == "cpu" else copy.deepcopy(actor).cpu(),
-                                 torch.optim.Adam(params, lr=a.learning_rate, eps=1e-5), params))
+                                 ppo_optimizer(params, a.learning_rate), params))
         others = JointPolicy.of_trials(ma, [self.modules(j.saved, j.args) for j in jobs], skip=[j.agent for j in jobs])
         noises = [torch.Generator().manual_seed(j.seed) for j in jobs]
         np_rngs = [np.random.default_rng(j.seed) for j in jobs]

@@ -45,6 +45,7 @@ from baselines.common.ppo import (
     mlp,
     normalize,
     ppo_epochs,
+    ppo_optimizer,
     trial_mean,
 )
 from baselines.common.records import TrialIdentity, utc_now
@@ -391,7 +392,7 @@ def _train_batch(slots: Sequence[Slot]) -> list[dict[str, Any] | None]:
     actor = stack_modules([a for a, _ in nets]).to(device)
     critic = stack_modules([c for _, c in nets]).to(device)
     params = list(actor.parameters()) + list(critic.parameters())
-    optimizer = torch.optim.Adam(params, lr=args.learning_rate, eps=1e-5)
+    optimizer = ppo_optimizer(params, args.learning_rate)
     rollout_actor = actor if device.type == "cpu" else copy.deepcopy(actor).cpu()  # rollouts on the CPU
     noises = [torch.Generator().manual_seed(s.args.seed) for s in slots]  # action noise
     np_rngs = [np.random.default_rng(s.args.seed) for s in slots]  # minibatch order

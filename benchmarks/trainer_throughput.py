@@ -4,8 +4,10 @@ Each row trains 1 seed, then K seeds batched (``run_trials``: one env of K x B c
 networks, one batched evaluation), for the same number of rollouts per seed with the report's batch
 (4 copies x 256 steps) and its evaluation schedule (every 100 episodes, 100 x 75 periods; a row of
 13 rollouts = 104 episodes has the initial, one scheduled and no extra evaluation). It prints the
-wall time of 1 seed, of K seeds, their ratio (goal: K = 10 within 2x of one seed), env steps per
-second (all trials) and where the time goes. One torch thread; compare rows of the same run only.
+wall time of 1 seed, of K seeds, their ratio (goal: K = 10 within 2x of one seed), the same ratio
+in CPU time of this process (one thread, so it does not count time lost to other jobs on a shared
+machine), env steps per second (all trials) and where the time goes. One torch thread; compare rows
+of the same run only.
 
     python benchmarks/trainer_throughput.py                       # A1 and D1, K = 10
     python benchmarks/trainer_throughput.py --scenarios B1 --models marl --trials 5 --rollouts 6
@@ -44,18 +46,18 @@ def main() -> None:
             assert many["best"][0] == one["best"][0], "trial 0 of the batch must equal the solo run"
             rows.append((sc, model, one, many))
             print(f"  {sc} {model}: 1 seed {one['wall_s']:.1f} s, {a.trials} seeds {many['wall_s']:.1f} s "
-                  f"(x{many['wall_s'] / one['wall_s']:.2f}); 1: {phase_text(one['phases'])}; "
+                  f"(x{many['wall_s'] / one['wall_s']:.2f}; CPU x{many['cpu_s'] / one['cpu_s']:.2f}); 1: {phase_text(one['phases'])}; "
                   f"{a.trials}: {phase_text(many['phases'])}", flush=True)
     K = a.trials
     print(f"\n{a.rollouts} rollouts of {a.num_envs} copies x 256 steps per seed, evaluation every 100 episodes, "
           f"device {a.device}, 1 thread\n")
     print(f"| scenario | model | 1 seed: wall s | env steps/s | {K} seeds: wall s | env steps/s | ratio "
-          f"| per-seed speed-up | {K} seeds: rollout / update / eval / other |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|---|")
+          f"| CPU ratio | per-seed speed-up | {K} seeds: rollout / update / eval / other |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---|")
     for sc, model, one, many in rows:
         r = many["wall_s"] / one["wall_s"]
         print(f"| {sc} | {model} | {one['wall_s']:.1f} | {one['steps_per_s']:,.0f} | {many['wall_s']:.1f} | "
-              f"{many['steps_per_s']:,.0f} | {r:.2f} | {K / r:.1f}x | {phase_text(many['phases'])} |")
+              f"{many['steps_per_s']:,.0f} | {r:.2f} | {many['cpu_s'] / one['cpu_s']:.2f} | {K / r:.1f}x | {phase_text(many['phases'])} |")
 
 
 if __name__ == "__main__":

@@ -68,13 +68,13 @@ def run(model: str, scenario: str, seeds: list[int], rollouts: int, num_envs: in
             args = [mappo.Args(scenario, model=model, seed=s, episodes=episodes, **common) for s in seeds]
         trainer = imarl if model == "imarl" else mappo
         with phase_timers([trainer], device) as spent:
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.process_time()
             recs = trainer.run_trials(args)
-            wall = time.perf_counter() - t
+            wall, cpu = time.perf_counter() - t, time.process_time() - c
     env_steps = sum(r["result"]["env_steps"] for r in recs)
     phases = dict(spent)
     phases["other"] = max(wall - sum(spent.values()), 0.0)
-    return {"model": model, "scenario": scenario, "trials": len(seeds), "wall_s": wall, "env_steps": env_steps,
+    return {"model": model, "scenario": scenario, "trials": len(seeds), "wall_s": wall, "cpu_s": cpu, "env_steps": env_steps,
             "steps_per_s": env_steps / wall, "phases": phases, "best": [r["result"]["best_cost"] for r in recs]}
 
 

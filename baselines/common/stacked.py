@@ -218,8 +218,7 @@ def clip_grad_norm_per_trial(params: Iterable[nn.Parameter], max_norm: float) ->
     norms = torch.stack([torch.linalg.vector_norm(g.reshape(K, -1), dim=1) for g in grads], dim=1)
     total = torch.linalg.vector_norm(norms, dim=1)
     coef = torch.clamp(max_norm / (total + 1e-6), max=1.0)
-    for g in grads:
-        g.mul_(coef.view(K, *([1] * (g.dim() - 1))))
+    torch._foreach_mul_(grads, [coef.view(K, *([1] * (g.dim() - 1))) for g in grads])  # one call, same products
     return total
 
 
