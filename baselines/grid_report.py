@@ -3,6 +3,7 @@
 From one or more results stores (default: the published ``benchmarks/results/results.jsonl``) and
 the base-stock table (``benchmarks/results/heuristics_all.csv``) it writes into ``--out``:
 
+- ``figures.md``: a page showing every figure in the folder;
 - ``grid.csv`` and ``grid.md``: one row per experiment (scenario x model x setting): trials, seeds,
   budget, best and mean savings against DA, best cost, and next to it the DA, the searched local and
   the searched echelon base-stock costs with the savings the best trial makes against each, and
@@ -279,7 +280,29 @@ def write_report(records: Sequence[Mapping[str, Any]], out: str | Path, heuristi
             written.append(p)
     if policies > 0:
         written += _policy_plots(records, out, roots, policies)
+    p = out / "figures.md"
+    atomic_write_text(p, _figures_page(out))
+    written.append(p)
     return written
+
+
+def _figures_page(out: Path) -> str:
+    """A page showing every figure in ``out``, this run's and earlier runs' (curves and policy plots
+    are only redrawn where the run folders are at hand, so older ones stay as they were)."""
+    lines = ["# Grid figures", "",
+             "Made by `meio grid report` from the trial records; the table is in [grid.md](grid.md).", ""]
+    sections = (("Savings against DA (report Figures 5 and 6)", "savings_*.png"),
+                ("Trials against the benchmark (report Figure 7)", "trials.png"),
+                ("Learning curves (report Figure 8, Appendix C)", "curves_*.png"),
+                ("Learned policies (report Figure 10, Appendix D)", "policy_*.png"))
+    for title, pattern in sections:
+        files = sorted(out.glob(pattern), key=lambda f: [_scenario_key(x) if i == 1 else x
+                                                         for i, x in enumerate(f.stem.split("_"))])
+        if not files:
+            continue
+        lines += [f"## {title}", ""]
+        lines += [f"![{f.stem}]({f.name})" + "\n" for f in files]
+    return "\n".join(lines)
 
 
 def report_cli(argv: Sequence[str]) -> int:

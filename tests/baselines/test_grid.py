@@ -188,6 +188,9 @@ def test_seed_batched_grid_task_equals_solo_trials_and_shares_core_hours(tmp_pat
 
     names = {f.name for f in write_report(b, tmp_path / "rep", tmp_path / "none.csv", policies=300)}
     assert "policy_A1_marl_custom.png" in names and "curves_A1.png" in names
+    page = (tmp_path / "rep" / "figures.md").read_text()  # every figure of the folder is shown on one page
+    for name in names - {"grid.csv", "grid.md", "figures.md"}:
+        assert f"]({name})" in page
 
 
 def _row(scenario: str, model: str, best: float, mean: float, vs_echelon: float | None = None) -> dict:
