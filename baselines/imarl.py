@@ -1,4 +1,4 @@
-"""IMARL: iterative multi-agent RL (the report's section 3.4.5 and Table 5; SPEC section 7).
+"""IMARL: iterative multi-agent RL (the report's section 3.4.5 and Table 5; docs/multi_agent.md).
 
 One agent per stock point observes its own scaled IP and those of every stock point downstream of
 it, and is charged its own cost plus the cost of everything downstream (``view="imarl"`` of

@@ -1,4 +1,4 @@
-"""MAPPO for multi-echelon inventory: MARL and MARL+GNN (SPEC section 7), CleanRL-style, top to bottom.
+"""MAPPO for multi-echelon inventory: MARL and MARL+GNN (docs/multi_agent.md), CleanRL-style, top to bottom.
 
 One agent per stock point observes its own scaled inventory position (``view="marl"`` of
 :class:`~meio_envs.envs.batched_ma.BatchedMultiAgent`). All retailers share one actor; every other
@@ -135,7 +135,7 @@ class Args:
     episode_length: int = 128
     """Training episode length (periods); truncated and bootstrapped, never terminated."""
     eval_every: int = 100
-    """Evaluate every this many training episodes (SPEC section 5: 100)."""
+    """Evaluate every this many training episodes (docs/evaluation.md: 100)."""
     eval_episodes: int = 100
     """Episodes per evaluation (the protocol: 100 x 75 periods, 25 warm-up, fixed seeds)."""
     device: str = "auto"

@@ -1,6 +1,6 @@
 """Decomposition-aggregation (DA) base-stock heuristic for trees and general networks.
 
-One implementation (heuristics-spec 5.2 and 7.2): a distribution tree with
+One implementation (docs/heuristics.md): a distribution tree with
 deterministic lead times and Poisson demand is the special case in which every
 path weight is 1 and every lead-time PMF is a point mass.
 """
@@ -34,7 +34,7 @@ class PathDetail:
     nodes: tuple[int, ...]
     weight: float
     echelon: np.ndarray  # serial echelon levels, stage 1 (leaf) first, as used (real unless rounded)
-    local: np.ndarray  # serial local levels (heuristics-spec 5.2 step 3)
+    local: np.ndarray  # serial local levels (docs/heuristics.md)
     backorders: np.ndarray  # counterpart backorders per stage
 
 

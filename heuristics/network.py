@@ -228,7 +228,7 @@ def _topological_upstream_first(suppliers: tuple[tuple[int, ...], ...]) -> list[
 def protection_lead_times(net: PlainNetwork, convention: str = "meio") -> tuple[np.ndarray, ...]:
     """Protection lead-time PMF of the replenishment into every node.
 
-    ``"meio"`` (our simulator, heuristics-spec 8.2): a node supplied by internal
+    ``"meio"`` (our simulator, docs/heuristics.md): a node supplied by internal
     nodes protects shipment + 1 periods (its order waits one period to be filled);
     a node supplied externally protects the shipment lead time. Shipment lead
     times must then be >= 1.

@@ -184,7 +184,7 @@ def clark_scarf(
     """Exact optimal echelon base-stock levels of a serial system (Chen-Zheng recursion on the integer grid).
 
     The cost includes holding on internal pipelines at the sender's local cost
-    (heuristics-spec 3.2). With random lead times each stage uses its own
+    (docs/heuristics.md). With random lead times each stage uses its own
     lead-time demand under ``ltd_model`` (then the result is an approximation).
     """
     demand, lts, h, p = _check_inputs(demand, lead_times, echelon_holding, p)
@@ -252,7 +252,7 @@ def solve_serial_network(
     ``method="clark_scarf"`` gives the optimum; ``"shang_song"`` the heuristic
     (rounded with ``rounding`` before evaluation). ``cost_clark_scarf`` includes
     internal pipelines; ``cost_simulator`` subtracts
-    ``sum_internal_edges h'_supplier * E[protection] * E[demand]`` (heuristics-spec 8.2),
+    ``sum_internal_edges h'_supplier * E[protection] * E[demand]`` (docs/heuristics.md),
     which is what our simulator charges under ``convention="meio"``.
     """
     if method not in ("clark_scarf", "shang_song"):

@@ -2,7 +2,7 @@
 
 :func:`simulated_costs` runs K candidate level vectors x N episodes as one batch of K*N copies,
 candidate k's copy j keyed by ``seed + j`` (common random numbers across candidates), with the
-evaluation protocol of SPEC section 5. :func:`search_base_stock` feeds it to the generic
+evaluation protocol of docs/evaluation.md. :func:`search_base_stock` feeds it to the generic
 :func:`heuristics.coordinate_search`, started from DA.
 """
 

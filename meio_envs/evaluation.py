@@ -1,4 +1,4 @@
-"""The grid's evaluation protocol (SPEC section 5) and the base-stock benchmark policies.
+"""The grid's evaluation protocol (docs/evaluation.md) and the base-stock benchmark policies.
 
 ``evaluate(policy, "A1")`` runs ``episodes`` copies of the scenario side by side for ``periods``
 periods from the standard initial state and scores each episode by the total cost of the periods

@@ -1,4 +1,4 @@
-"""Base-stock levels for a network: stock-point overrides, else the DA heuristic (SPEC section 3)."""
+"""Base-stock levels for a network: stock-point overrides, else the DA heuristic (docs/environments.md)."""
 
 from __future__ import annotations
 

@@ -31,7 +31,7 @@ def register_envs() -> None:
     _register_chapter()
 
 
-# --- Chapter2L (issue 8): the book chapter's divergent 2-layer system (SPEC section 9) ---------
+# --- Chapter2L: the book chapter's divergent 2-layer system (docs/chapter_env.md) ---------
 CHAPTER_ENV_ID = "MEIO-Chapter2L-v0"
 
 

@@ -1,4 +1,4 @@
-"""Action and observation scaling (SPEC section 3), in one place for every env view.
+"""Action and observation scaling (docs/environments.md), in one place for every env view.
 
 The functions take an optional ``work`` buffer (float64, the shape of the result) so the env
 shells can reuse one scratch array per step; results are always new arrays. Clipping is written

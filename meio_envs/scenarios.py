@@ -1,4 +1,4 @@
-"""The 30-scenario complexity grid (SPEC sections 2-4): 6 structures x 5 parameter levels.
+"""The 30-scenario complexity grid (docs/scenarios.md): 6 structures x 5 parameter levels.
 
 Scenario id = structure code + level, e.g. ``"B4"``. The report's 13 scenarios (A1-A4, B1-B4,
 C1-C4, D1) keep its meaning (its Table 3); S, L and level 5 are this package's additions.

@@ -1,6 +1,6 @@
 """Training-protocol pieces shared by the baselines (SARL, MAPPO, ...).
 
-SPEC section 5: evaluate every ``eval_every`` training episodes with the fixed evaluation seeds,
+docs/evaluation.md: evaluate every ``eval_every`` training episodes with the fixed evaluation seeds,
 keep the best model (a trial's result is its best evaluation), write a learning curve (CSV and
 TensorBoard), show a progress bar with the current best and the heuristic cost, and checkpoint so
 an interrupted run resumes exactly. These pieces know nothing about the algorithm:

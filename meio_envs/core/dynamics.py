@@ -1,11 +1,11 @@
-"""The period of SPEC section 1, vectorised over a batch of B copies.
+"""The period (docs/environments.md) on a batch of B copies: state, reset, and the calls into the kernel.
 
 :func:`step` runs events 1 and 2 of period t (receive, fulfil), charges the period's holding and
 backorder costs on the stock after fulfilment, then runs event 3 (every stock point orders, the
 market's demand of period t arrives, the external supplier ships at once) and charges ordering
 costs. The observation a policy sees before ordering (the inventory position) is unchanged by
 events 1 and 2, so an action chosen on the state returned by the previous step is exactly the
-order of period t.
+order of period t. The period itself is :mod:`meio_envs.core.kernel`.
 """
 
 from __future__ import annotations

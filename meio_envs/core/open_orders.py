@@ -3,7 +3,7 @@
 An order is *open* from the period it is placed until all of its units have arrived at the
 ordering stock point. The tracker gives, per copy and stock point, the quantity still to come on
 the oldest open order, that order's age and the total quantity on open orders (the book chapter's
-state, SPEC section 9). It works for every network, not just the chapter's.
+state, docs/chapter_env.md). It works for every network, not just the chapter's.
 
 Representation: per copy and stock point a FIFO list of at most ``K`` open orders kept in two
 (B, P, K) int64 arrays stored on :class:`~meio_envs.core.params.SimState`:

@@ -1,7 +1,7 @@
 """Multi-agent interface on the batched core: B copies x P agents as arrays (for MAPPO / IMARL).
 
 One agent per stock point; agent i sets the order of node i with an action in [-1, 1]. Two views
-(SPEC section 7) differ only in what an agent observes and whose costs it is charged:
+(docs/multi_agent.md) differ only in what an agent observes and whose costs it is charged:
 
 | view | agent i observes (scaled IPs) | agent i is charged |
 |---|---|---|

@@ -1,4 +1,4 @@
-"""The book chapter's divergent 2-layer system (SPEC section 9): ``MEIO-Chapter2L-v0``.
+"""The book chapter's divergent 2-layer system (docs/chapter_env.md): ``MEIO-Chapter2L-v0``.
 
 A factory with unlimited supply (the external supplier) feeds the middle warehouse ``M1``, which
 feeds the leaf warehouses ``L1`` and ``L2``; the leaves face rounded, non-negative normal demand.
@@ -91,7 +91,7 @@ class ChapterParams:
     )
     """Shipment lead times in periods: factory -> M1 U{2..4} (production and long-haul transport),
     M1 -> leaves U{1..2}. Drawn per shipment. An order to M1 is shipped in the period after it is
-    placed (SPEC section 1), so a leaf waits 2-3 periods for an order M1 can fill."""
+    placed (docs/environments.md, the period), so a leaf waits 2-3 periods for an order M1 can fill."""
 
     order_sizes: tuple[tuple[int, int, int, int], ...] = ((16, 32, 64, 96), (10, 20, 40, 60), (6, 12, 24, 36))
     """The S / M / L / XL order quantities of each warehouse: 1, 2, 4 and 6 weeks of its mean

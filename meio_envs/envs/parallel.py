@@ -24,7 +24,7 @@ class MEIOParallelEnv(ParallelEnv):
     """Multi-echelon inventory network with one agent per stock point (PettingZoo parallel API).
 
     ## Description
-    The network and period of :class:`~meio_envs.envs.single.MEIOEnv` (SPEC section 1); instead of
+    The network and period of :class:`~meio_envs.envs.single.MEIOEnv` (docs/environments.md, the period); instead of
     one agent setting every order, agent ``name`` sets the order of stock point ``name``. A thin
     view of :class:`~meio_envs.envs.batched_ma.BatchedMultiAgent` with one copy, so the same
     seed and the same joint actions give exactly the costs of the single env.

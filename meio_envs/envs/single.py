@@ -27,7 +27,7 @@ class MEIOEnv(EpisodeLengthSpec, gym.Env[np.ndarray, np.ndarray]):
     A network of stock points (retailers face random demand; upstream stock points replenish
     them; the most upstream ones order from an unlimited external supplier). Every period:
     shipments arrive, each stock point ships backorders then last period's orders (customers with
-    the lowest inventory position first), then every stock point orders (SPEC section 1).
+    the lowest inventory position first), then every stock point orders (docs/environments.md, the period).
 
     ## Action Space
     ``Box(-1, 1, (P,), float32)``: one order per stock point in node order
