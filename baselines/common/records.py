@@ -168,7 +168,7 @@ def _versions() -> dict[str, str | None]:
     from importlib.metadata import PackageNotFoundError, version
 
     out: dict[str, str | None] = {"python": platform.python_version()}
-    for dist in ("numpy", "scipy", "torch", "stable-baselines3", "gymnasium", "pettingzoo", "torch-geometric", "ray"):
+    for dist in ("numpy", "scipy", "numba", "torch", "stable-baselines3", "gymnasium", "pettingzoo", "torch-geometric", "ray"):
         try:
             out[dist] = version(dist)
         except PackageNotFoundError:
