@@ -5,15 +5,15 @@ Usage::
     python benchmarks/regenerate_profiles.py [--data-dir DIR] [--output PATH] [--check]
 
 The data directory is, in order of precedence: ``--data-dir``, the environment variable
-``MEIO_DATA_DIR``, or ``../shared/data`` beside the repository (``Path(__file__).parents[2] /
-"shared" / "data"``). It must hold the two CSV files described in its README:
+``MEIO_DATA_DIR``, or ``DEFAULT_DATA_DIR`` (``Path(__file__).parents[2] / "shared" / "data"``, a
+folder beside the repository). It must hold the two CSV files:
 
 * ``mabim_sku0-17_demand.csv``: 155 days, 2018-07-01 .. 2018-12-02;
 * ``mabim_sku0-17_store1_dynamic_vlt.csv``: 156 days, 2018-07-01 .. 2018-12-03.
 
 Both profiles are built from the same 155 days, 2018-07-01 .. 2018-12-02: the VLT file's extra last
-day (2018-12-03) is dropped so that demand and lead time describe the same period (the data README
-suggests this; one day of 156 changes a lead-time PMF by at most 1/155 per value).
+day (2018-12-03) is dropped so that demand and lead time describe the same period (one day of 156
+changes a lead-time PMF by at most 1/155 per value).
 
 The output holds only derived PMFs (12 significant digits) and a provenance record, never raw rows.
 It is written atomically (temporary file + ``os.replace``). ``--check`` writes nothing and exits 1
@@ -86,7 +86,7 @@ PROVENANCE: dict[str, Any] = {
 
 
 def resolve_data_dir(cli_value: str | os.PathLike[str] | None = None) -> Path:
-    """``--data-dir``, else ``$MEIO_DATA_DIR``, else ``../shared/data`` beside the repository."""
+    """``--data-dir``, else ``$MEIO_DATA_DIR``, else ``DEFAULT_DATA_DIR``."""
     if cli_value:
         return Path(cli_value)
     env = os.environ.get("MEIO_DATA_DIR")

@@ -1,4 +1,4 @@
-"""SB3 SARL ``learn()`` on a scenario: this tree vs an earlier commit, timed in the same run (issue 12).
+"""SB3 SARL ``learn()`` on a scenario: this tree vs an earlier commit, timed in the same run.
 
 The earlier commit (default ``edb1da4``, the last one before the seed-batching and lean-core work)
 is checked out into a temporary git worktree; each repeat times ``PPO.learn`` with the SARL

@@ -32,7 +32,7 @@ from meio_envs.envs.batch import BatchedMEIO  # noqa: E402
 
 
 class ReferenceKernel:
-    """The period of SPEC section 1 written as plainly as possible on (B, ...) arrays.
+    """The period of docs/environments.md written as plainly as possible on (B, ...) arrays.
 
     Independent of the package's code paths except for reading the parameters; random numbers
     come from one ``numpy.random.Generator`` through inverse-CDF tables.

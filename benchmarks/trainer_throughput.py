@@ -1,4 +1,4 @@
-"""Seed batching: one seed vs K seeds trained as one batch, for marl, marl-gnn and imarl (issue 12).
+"""Seed batching: one seed vs K seeds trained as one batch, for marl, marl-gnn and imarl.
 
 Each row trains 1 seed, then K seeds batched (``run_trials``: one env of K x B copies, stacked
 networks, one batched evaluation), for the same number of rollouts per seed with the report's batch
