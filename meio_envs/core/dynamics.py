@@ -173,6 +173,8 @@ def _period(
     _contiguous(st)
     B, P = st.on_hand.shape
     q = orders if orders.dtype == np.int64 and orders.flags.c_contiguous else np.ascontiguousarray(orders, np.int64)
+    if q.shape != (B, P):  # the kernel does not check bounds: a wrong shape must never reach it
+        raise ValueError(f"orders must have shape {(B, P)} (copies, stock points), got {q.shape}")
     block = np.empty((4, B, P))
     ip = np.empty((B, P), np.int64) if want_ip else _NO_IP
     track = st.open_qty is not None

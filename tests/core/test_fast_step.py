@@ -113,3 +113,15 @@ def test_non_contiguous_state_and_orders_are_accepted():
         c_ref = oracle.step(params, ref, np.ascontiguousarray(q))
         _assert_same_state(st, ref)
         np.testing.assert_array_equal(c.total, c_ref.total)
+
+
+def test_orders_of_the_wrong_shape_are_refused_before_the_kernel():
+    from meio_envs.envs.batch import resolve_params
+
+    params, _ = resolve_params("A1")
+    st = dynamics.new_state(params, np.arange(2))
+    before = copy.deepcopy(st)
+    for bad in (np.zeros((2, 3), np.int64), np.zeros((1, 4), np.int64), np.zeros(8, np.int64)):
+        with pytest.raises(ValueError, match="orders must have shape"):
+            dynamics.step(params, st, bad)
+    _assert_same_state(st, before)
