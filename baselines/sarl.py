@@ -52,6 +52,7 @@ from baselines.common.train_loop import (
     BestTracker, EvalSchedule, LearningCurve, make_progress, rng_state, set_costs, set_rng_state,
 )
 from meio_envs.adapters.sb3 import MEIOSB3VecEnv
+from meio_envs.core import dynamics
 from meio_envs.evaluation import EVAL_SEED, EvalResult, da_policy, evaluate
 from meio_envs.scenarios import parse_scenario_id
 
@@ -280,7 +281,7 @@ class _Trainer:
         m._episode_num = int(ck["episode_num"])
         m._last_obs = ck["last_obs"]
         m._last_episode_starts = ck["last_episode_starts"]
-        core.state = copy.deepcopy(ck["env_state"])
+        core.state = dynamics.check_state(core.params, copy.deepcopy(ck["env_state"]))  # it came from a file
         core._seeded = bool(ck["env_seeded"])
         self.venv._reset_seeds()  # the constructor's venv.seed(seed) must not reseed on resume
         self.venv._ep_return[:] = ck["adapter"]["ep_return"]

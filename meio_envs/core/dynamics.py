@@ -18,7 +18,7 @@ from meio_envs.core import kernel, open_orders, rng
 from meio_envs.core.params import SimParams, SimState
 from meio_envs.core.plan import StepPlan
 
-__all__ = ["PeriodCosts", "advance", "inventory_position", "new_state", "reset_copies", "step"]
+__all__ = ["PeriodCosts", "advance", "check_state", "inventory_position", "new_state", "reset_copies", "step"]
 
 
 @dataclass
@@ -126,10 +126,13 @@ def reset_copies(params: SimParams, state: SimState, mask: np.ndarray, *, next_e
 def inventory_position(params: SimParams, state: SimState) -> np.ndarray:
     """(B, P) int64 inventory position: on hand + in transit + ordered and not yet shipped - owed."""
     plan = StepPlan.of(params)
-    st = _contiguous(state)
-    return kernel.inventory_positions(st.on_hand, st.in_transit, st.edge_backorder, st.edge_new,
-                                      st.market_backorder, st.market_new, plan.retailers, plan.edge_sup,
-                                      plan.edge_cust)
+    st = state
+    ip = kernel.inventory_positions(st.on_hand, st.in_transit, st.edge_backorder, st.edge_new,
+                                    st.market_backorder, st.market_new, plan.retailers, plan.edge_sup, plan.edge_cust)
+    if ip.shape != st.on_hand.shape or st.on_hand.shape[1:] != (plan.P,):
+        raise ValueError(f"the state's arrays do not fit this network of {plan.P} stock points (on_hand "
+                         f"{st.on_hand.shape}); a state must come from new_state() for the same network")
+    return ip
 
 
 def step(params: SimParams, state: SimState, orders: np.ndarray) -> PeriodCosts:
@@ -149,28 +152,43 @@ def advance(params: SimParams, state: SimState, orders: np.ndarray) -> tuple[Per
     return _period(params, state, orders, True)  # type: ignore[return-value]
 
 
-_STATE_ARRAYS = ("period", "streams", "on_hand", "pipeline", "in_transit", "edge_backorder", "edge_new",
-                 "market_backorder", "market_new", "cost_factors", "external_in", "delivered", "demand_total")
+def check_state(params: SimParams, state: SimState) -> SimState:
+    """``state`` if every array has the dtype and shape a state of ``params``' network has (B copies as
+    in ``state.period``), else a ValueError naming the field. For states from outside, e.g. a checkpoint."""
+    if not isinstance(state, SimState):
+        raise ValueError(f"expected a SimState, got {type(state).__name__}")
+    B = state.period.shape[0] if isinstance(state.period, np.ndarray) and state.period.ndim == 1 else -1
+    P, E, R, H = params.num_nodes, params.num_edges, len(params.retailers), params.horizon_slots
+    i8, u8, f8 = np.dtype(np.int64), np.dtype(np.uint64), np.dtype(np.float64)
+    want = {"period": ((B,), i8), "streams": ((B,), u8), "keys": ((B,), u8), "episode": ((B,), i8),
+            "on_hand": ((B, P), i8), "pipeline": ((B, P, H), i8), "in_transit": ((B, P), i8),
+            "edge_backorder": ((B, E), i8), "edge_new": ((B, E), i8), "market_backorder": ((B, R), i8),
+            "market_new": ((B, R), i8), "cost_factors": ((B, 2), f8), "external_in": ((B,), i8),
+            "delivered": ((B,), i8), "demand_total": ((B,), i8)}
+    if state.open_qty is not None or state.open_placed is not None:
+        K = getattr(state.open_qty, "shape", (0, 0, 0))[-1]
+        want["open_qty"] = want["open_placed"] = ((B, P, K), i8)
+    for name, (shape, dtype) in want.items():
+        x = getattr(state, name)
+        if B < 0 or not isinstance(x, np.ndarray) or x.shape != shape or x.dtype != dtype:
+            raise ValueError(f"state.{name} must be a {dtype} array of shape {shape} for this network, got "
+                             f"{getattr(x, 'dtype', type(x).__name__)} {getattr(x, 'shape', '')}")
+    return state
 
 
-def _contiguous(st: SimState) -> SimState:
-    """``st`` with every array the kernel reads C-contiguous (replaced in place when one is not).
-
-    The kernel is compiled for C-contiguous arrays; a state built here always is, but a caller
-    may have assigned a view into a field.
-    """
-    for name in _STATE_ARRAYS:
-        x = getattr(st, name)
-        if not x.flags.c_contiguous:
-            setattr(st, name, np.ascontiguousarray(x))
-    return st
+def _state_error(code: int, st: SimState) -> ValueError:
+    name = kernel.STATE_FIELDS[code] if code < len(kernel.STATE_FIELDS) else None
+    if name is None:
+        return ValueError("orders or outputs do not fit the state's copies and stock points")
+    x = getattr(st, name)
+    return ValueError(f"state.{name} does not fit this network and batch (shape {getattr(x, 'shape', None)}); "
+                      "a state must come from new_state() for the same network")
 
 
 def _period(
     params: SimParams, st: SimState, orders: np.ndarray, want_ip: bool
 ) -> tuple[PeriodCosts, np.ndarray | None]:
     plan = StepPlan.of(params)
-    _contiguous(st)
     B, P = st.on_hand.shape
     q = orders if orders.dtype == np.int64 and orders.flags.c_contiguous else np.ascontiguousarray(orders, np.int64)
     if q.shape != (B, P):  # the kernel does not check bounds: a wrong shape must never reach it
@@ -180,9 +198,11 @@ def _period(
     track = st.open_qty is not None
     arrivals = np.empty((B, P), np.int64) if track else _NO_ARRIVALS
     t = st.period.copy() if track else None
-    kernel.period(*plan.tables, st.period, st.streams, st.on_hand, st.pipeline, st.in_transit,
+    code = kernel.period(*plan.tables, st.period, st.streams, st.on_hand, st.pipeline, st.in_transit,
                   st.edge_backorder, st.edge_new, st.market_backorder, st.market_new, st.cost_factors,
                   st.external_in, st.delivered, st.demand_total, q, block, ip, arrivals, want_ip)
+    if code >= 0:
+        raise _state_error(code, st)
     if track:  # optional open-order tracker (off by default)
         open_orders.update(st.open_qty, st.open_placed, arrivals, q, t)
     costs = PeriodCosts(holding=block[0], backorder=block[1], ordering=block[2], _block=block)

@@ -100,6 +100,46 @@ def _draw(base, slot, const, offset, start, flat):  # noqa: ANN001, ANN202
 
 
 @_jit
+def _state_mismatch(P, E, R, H, period_, streams, on_hand, pipeline, in_transit, edge_backorder, edge_new,  # noqa: ANN001, ANN202
+                    market_backorder, market_new, cost_factors, external_in, delivered, demand_total):
+    """Index (in :data:`STATE_FIELDS`) of the first state array whose shape does not fit the network, else -1.
+
+    The loops below do not check bounds, so this runs first in every entry point: a state that does
+    not fit never reaches them."""
+    B = period_.shape[0]
+    if streams.shape[0] != B:
+        return 1
+    if on_hand.shape[0] != B or on_hand.shape[1] != P:
+        return 2
+    if pipeline.shape[0] != B or pipeline.shape[1] != P or pipeline.shape[2] != H:
+        return 3
+    if in_transit.shape[0] != B or in_transit.shape[1] != P:
+        return 4
+    if edge_backorder.shape[0] != B or edge_backorder.shape[1] != E:
+        return 5
+    if edge_new.shape[0] != B or edge_new.shape[1] != E:
+        return 6
+    if market_backorder.shape[0] != B or market_backorder.shape[1] != R:
+        return 7
+    if market_new.shape[0] != B or market_new.shape[1] != R:
+        return 8
+    if cost_factors.shape[0] != B or cost_factors.shape[1] != 2:
+        return 9
+    if external_in.shape[0] != B:
+        return 10
+    if delivered.shape[0] != B:
+        return 11
+    if demand_total.shape[0] != B:
+        return 12
+    return -1
+
+
+STATE_FIELDS = ("period", "streams", "on_hand", "pipeline", "in_transit", "edge_backorder", "edge_new",
+                "market_backorder", "market_new", "cost_factors", "external_in", "delivered", "demand_total")
+"""The state arrays the kernel reads, in the order of its arguments."""
+
+
+@_jit
 def _ip_copy(b, out, on_hand, in_transit, edge_backorder, edge_new, market_backorder, market_new,  # noqa: ANN001, ANN202
              retailers, edge_sup, edge_cust):
     """``out[:] =`` inventory positions of copy ``b``: on hand + in transit + owed to it - owed by it."""
@@ -117,8 +157,16 @@ def _ip_copy(b, out, on_hand, in_transit, edge_backorder, edge_new, market_backo
 @_jit
 def inventory_positions(on_hand, in_transit, edge_backorder, edge_new, market_backorder, market_new,  # noqa: ANN001, ANN201
                         retailers, edge_sup, edge_cust):
-    """(B, P) int64 inventory positions of every copy."""
+    """(B, P) int64 inventory positions of every copy; an empty (0, 0) array when the arrays do not fit
+    the network (the caller turns that into an error)."""
     B, P = on_hand.shape
+    E, R = edge_sup.shape[0], retailers.shape[0]
+    if (in_transit.shape[0] != B or in_transit.shape[1] != P or edge_backorder.shape[0] != B
+            or edge_backorder.shape[1] != E or edge_new.shape[0] != B or edge_new.shape[1] != E
+            or market_backorder.shape[0] != B or market_backorder.shape[1] != R or market_new.shape[0] != B
+            or market_new.shape[1] != R or (E and P <= max(edge_sup.max(), edge_cust.max()))
+            or (R and P <= retailers.max())):
+        return np.empty((0, 0), np.int64)
     out = np.empty((B, P), np.int64)
     for b in range(B):
         _ip_copy(b, out[b], on_hand, in_transit, edge_backorder, edge_new, market_backorder, market_new,
@@ -138,15 +186,26 @@ def period(  # noqa: ANN201, PLR0913, PLR0915
     # the period's orders and the outputs
     orders, costs, ip_out, arrivals, want_ip,
 ):
-    """Advance every copy one period in place (events 1-3), writing the costs into ``costs[0:3]``
+    """Advance every copy one period in place (events 1-3) and return -1, writing the costs into ``costs[0:3]``
     (holding, backorder, ordering; (3+, B, P)), the units received into ``arrivals`` when it has
     B rows (any other shape: not written) and, with ``want_ip``, the inventory positions after the
-    period into ``ip_out`` (B, P)."""
+    period into ``ip_out`` (B, P). When an array does not fit the network nothing is changed and the
+    index of the first such state field (:data:`STATE_FIELDS`; ``len(STATE_FIELDS)`` for the orders
+    or outputs) is returned instead."""
     B, P = on_hand.shape
     keep_arrivals = arrivals.shape[0] == B
     E = edge_sup.shape[0]
     R = retailers.shape[0]
     X = ext_nodes.shape[0]
+    bad = _state_mismatch(holding.shape[0], E, R, H, period_, streams, on_hand, pipeline, in_transit,
+                          edge_backorder, edge_new, market_backorder, market_new, cost_factors, external_in,
+                          delivered, demand_total)
+    if bad >= 0:
+        return bad
+    if orders.shape[0] != B or orders.shape[1] != P or costs.shape[1] != B or costs.shape[2] != P:
+        return len(STATE_FIELDS)
+    if want_ip and (ip_out.shape[0] != B or ip_out.shape[1] != P):
+        return len(STATE_FIELDS)
     ip0 = np.empty(P, np.int64)
     shipped = np.empty(E, np.int64)
     order = np.empty(E, np.int64)  # a supplier's edges in service order
@@ -250,3 +309,4 @@ def period(  # noqa: ANN201, PLR0913, PLR0915
         if want_ip:
             _ip_copy(b, ip_out[b], on_hand, in_transit, edge_backorder, edge_new, market_backorder, market_new,
                      retailers, edge_sup, edge_cust)
+    return -1

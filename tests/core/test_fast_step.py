@@ -125,3 +125,31 @@ def test_orders_of_the_wrong_shape_are_refused_before_the_kernel():
         with pytest.raises(ValueError, match="orders must have shape"):
             dynamics.step(params, st, bad)
     _assert_same_state(st, before)
+
+
+def test_a_state_that_does_not_fit_the_network_is_refused():
+    """The kernel does not check bounds: every entry point refuses a state of the wrong shape first."""
+    from meio_envs.envs.batch import resolve_params
+
+    a1, _ = resolve_params("A1")
+    b4, _ = resolve_params("B4")
+    st = dynamics.new_state(b4, np.arange(3))  # 9 stock points, A1 has 4
+    with pytest.raises(ValueError, match="state.on_hand does not fit"):
+        dynamics.step(a1, st, np.zeros((3, 9), np.int64))  # orders that fit the state, not the network
+    with pytest.raises(ValueError, match="do not fit this network"):
+        dynamics.inventory_position(a1, st)
+    ok = dynamics.new_state(a1, np.arange(3))
+    for name, bad in (("pipeline", np.zeros((3, 4, 1), np.int64)), ("market_new", np.zeros((3, 1), np.int64)),
+                      ("streams", np.zeros(2, np.uint64))):
+        broken = copy.deepcopy(ok)
+        setattr(broken, name, bad)
+        before = copy.deepcopy(broken)
+        with pytest.raises(ValueError, match=f"state.{name} does not fit"):
+            dynamics.step(a1, broken, np.zeros((3, 4), np.int64))
+        _assert_same_state(broken, before)
+        with pytest.raises(ValueError, match=f"state.{name} must be"):
+            dynamics.check_state(a1, broken)
+    ok.on_hand = ok.on_hand.astype(np.float64)
+    with pytest.raises(ValueError, match="state.on_hand must be a int64"):
+        dynamics.check_state(a1, ok)
+    assert dynamics.check_state(a1, dynamics.new_state(a1, np.arange(2), track_open_orders=True)) is not None
