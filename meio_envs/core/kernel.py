@@ -101,11 +101,18 @@ def _draw(base, slot, const, offset, start, flat):  # noqa: ANN001, ANN202
 
 @_jit
 def _ip_copy(b, out, on_hand, in_transit, edge_backorder, edge_new, market_backorder, market_new,  # noqa: ANN001, ANN202
-             retailers, edge_sup, edge_cust):
-    """``out[:] =`` inventory positions of copy ``b``: on hand + in transit + owed to it - owed by it."""
+             retailers, edge_sup, edge_cust, ext_nodes, ext_backlog):
+    """``out[:] =`` inventory positions of copy ``b``: on hand + in transit + owed to it - owed by it.
+
+    ``ext_backlog`` (B, X) holds orders an external supplier has not shipped yet (a disrupted
+    external edge); it has zero rows when no external edge can be disrupted.
+    """
     P = out.shape[0]
     for p in range(P):
         out[p] = on_hand[b, p] + in_transit[b, p]
+    if ext_backlog.shape[0]:
+        for j in range(ext_nodes.shape[0]):
+            out[ext_nodes[j]] += ext_backlog[b, j]
     for e in range(edge_sup.shape[0]):
         owed = edge_backorder[b, e] + edge_new[b, e]
         out[edge_cust[e]] += owed
@@ -116,14 +123,79 @@ def _ip_copy(b, out, on_hand, in_transit, edge_backorder, edge_new, market_backo
 
 @_jit
 def inventory_positions(on_hand, in_transit, edge_backorder, edge_new, market_backorder, market_new,  # noqa: ANN001, ANN201
-                        retailers, edge_sup, edge_cust):
+                        retailers, edge_sup, edge_cust, ext_nodes, ext_backlog):
     """(B, P) int64 inventory positions of every copy."""
     B, P = on_hand.shape
     out = np.empty((B, P), np.int64)
     for b in range(B):
         _ip_copy(b, out[b], on_hand, in_transit, edge_backorder, edge_new, market_backorder, market_new,
-                 retailers, edge_sup, edge_cust)
+                 retailers, edge_sup, edge_cust, ext_nodes, ext_backlog)
     return out
+
+
+@_jit
+def _multiplier(t, i, pat_len, pat_amp, pat_phase, pat_trend, shock_ptr, shock_start, shock_k):  # noqa: ANN001, ANN202
+    """Demand multiplier of retailer ``i`` in period ``t`` (meio_envs.demand_patterns)."""
+    m = 1.0
+    if pat_len[i] > 0:
+        m *= 1.0 + pat_amp[i] * np.sin(2.0 * np.pi * (t + pat_phase[i]) / pat_len[i])
+    if pat_trend[i] != 0.0:
+        m *= max(0.0, 1.0 + pat_trend[i] * t)
+    for s in range(shock_ptr[i], shock_ptr[i + 1]):
+        if t >= shock_start[s]:
+            m *= shock_k[s]
+    return m
+
+
+@_jit
+def _disruption_status(b, t, base, spell_left, down_out, node_down, edge_down, ext_down,  # noqa: ANN001, ANN202
+                       dis_node, dis_edge, dis_ext, dis_p, dl_const, dl_offset, dl_start, dl_flat,
+                       sched_ptr, sched_lo, sched_hi, slot_dis):
+    """Mark what is down in period ``t`` of copy ``b`` (and advance the random spells)."""
+    node_down[:] = False
+    edge_down[:] = False
+    ext_down[:] = False
+    for k in range(dis_node.shape[0]):
+        down = False
+        for w in range(sched_ptr[k], sched_ptr[k + 1]):
+            if sched_lo[w] <= t < sched_hi[w]:
+                down = True
+        if dis_p[k] > 0.0:
+            if spell_left[b, k] > 0:
+                spell_left[b, k] -= 1
+                down = True
+            elif uniform(base, slot_dis + 2 * k) < dis_p[k]:
+                spell_left[b, k] = _draw(base, slot_dis + 2 * k + 1, dl_const[k], dl_offset[k], dl_start[k], dl_flat) - 1
+                down = True
+        down_out[b, k] = down
+        if down:
+            if dis_node[k] >= 0:
+                node_down[dis_node[k]] = True
+            if dis_edge[k] >= 0:
+                edge_down[dis_edge[k]] = True
+            if dis_ext[k] >= 0:
+                ext_down[dis_ext[k]] = True
+
+
+@_jit
+def _reroute(p, u, pick, n, edge_by_rank, edge_sup, node_down, edge_down):  # noqa: ANN001, ANN202
+    """The rank of the supplier an order of ``p`` goes to when it avoids suppliers that are down:
+    uniform ``u`` picks among those that are up; none up: the usual pick (the order waits)."""
+    up = 0
+    for k in range(n):
+        e = edge_by_rank[p, k]
+        if not (edge_down[e] or node_down[edge_sup[e]]):
+            up += 1
+    if up == 0 or up == n:
+        return pick
+    j = min(np.int64(u * up), up - 1)
+    for k in range(n):
+        e = edge_by_rank[p, k]
+        if not (edge_down[e] or node_down[edge_sup[e]]):
+            if j == 0:
+                return k
+            j -= 1
+    return pick
 
 
 @_jit
@@ -132,16 +204,23 @@ def period(  # noqa: ANN201, PLR0913, PLR0915
     H, retailers, edge_sup, edge_cust, edge_rank, sup_ptr, sup_nodes, n_sup, ext_nodes,
     holding, backorder, fixed_cost, unit_cost, free_orders,
     d_const, d_offset, d_start, d_flat, l_const, l_offset, l_start, l_flat,
+    # option tables (meio_envs.core.option_tables.OptionTables), each option off unless its flag
+    lost_on, bo_frac, lost_cost,
+    pat_on, pat_has, pat_len, pat_amp, pat_phase, pat_trend, shock_ptr, shock_start, shock_k,
+    ser_on, ser_len, ser_start, ser_ptr, ser_flat,
+    dis_on, dis_node, dis_edge, dis_ext, dis_p, dl_const, dl_offset, dl_start, dl_flat,
+    sched_ptr, sched_lo, sched_hi, reroute, edge_by_rank, slot_round, slot_dis,
     # state (changed in place)
     period_, streams, on_hand, pipeline, in_transit, edge_backorder, edge_new, market_backorder, market_new,
-    cost_factors, external_in, delivered, demand_total,
+    cost_factors, external_in, delivered, demand_total, lost_total, spell_left, down_now, ext_backlog,
     # the period's orders and the outputs
-    orders, costs, ip_out, arrivals, want_ip,
+    orders, costs, ip_out, arrivals, want_ip, lost_out,
 ):
     """Advance every copy one period in place (events 1-3), writing the costs into ``costs[0:3]``
-    (holding, backorder, ordering; (3+, B, P)), the units received into ``arrivals`` when it has
-    B rows (any other shape: not written) and, with ``want_ip``, the inventory positions after the
-    period into ``ip_out`` (B, P)."""
+    (holding, backorder, ordering; (5, B, P)) and the lost-sales cost into ``costs[4]``, the units
+    lost into ``lost_out`` (B,), the units received into ``arrivals`` when it has B rows (any
+    other shape: not written) and, with ``want_ip``, the inventory positions after the period into
+    ``ip_out`` (B, P)."""
     B, P = on_hand.shape
     keep_arrivals = arrivals.shape[0] == B
     E = edge_sup.shape[0]
@@ -151,6 +230,10 @@ def period(  # noqa: ANN201, PLR0913, PLR0915
     shipped = np.empty(E, np.int64)
     order = np.empty(E, np.int64)  # a supplier's edges in service order
     pick = np.zeros(P, np.int64)
+    node_down = np.zeros(P, np.bool_)
+    edge_down = np.zeros(E, np.bool_)
+    ext_down = np.zeros(X, np.bool_)
+    lost_r = np.zeros(R, np.int64)
     for b in range(B):
         t = period_[b]
         base = period_base(streams[b], t)
@@ -158,7 +241,11 @@ def period(  # noqa: ANN201, PLR0913, PLR0915
         # of the period are the ones that rank customers at event 2.
         if E:
             _ip_copy(b, ip0, on_hand, in_transit, edge_backorder, edge_new, market_backorder, market_new,
-                     retailers, edge_sup, edge_cust)
+                     retailers, edge_sup, edge_cust, ext_nodes, ext_backlog)
+        if dis_on:  # what is down holds for the whole period (events 2 and 3)
+            _disruption_status(b, t, base, spell_left, down_now, node_down, edge_down, ext_down,
+                               dis_node, dis_edge, dis_ext, dis_p, dl_const, dl_offset, dl_start, dl_flat,
+                               sched_ptr, sched_lo, sched_hi, slot_dis)
 
         # Event 1: receive shipments due now.
         s = t % H
@@ -172,12 +259,24 @@ def period(  # noqa: ANN201, PLR0913, PLR0915
 
         # Event 2: fulfil. Retailers serve their market (one customer: backorders and last period's
         # demand together).
+        lost_units = 0
         for i in range(R):
             r = retailers[i]
             owed = market_backorder[b, i] + market_new[b, i]
             ship = min(on_hand[b, r], owed)
+            if dis_on and node_down[r]:
+                ship = 0
             on_hand[b, r] -= ship
-            market_backorder[b, i] = owed - ship
+            short = owed - ship
+            if lost_on:
+                # Old backorders are served first, so the shortfall falls on last period's demand;
+                # of that, the backordered share (rounded down) waits and the rest is lost.
+                unmet = min(short, market_new[b, i])
+                lost = unmet - np.int64(np.floor(bo_frac[i] * unmet))
+                short -= lost
+                lost_units += lost
+                lost_r[i] = lost
+            market_backorder[b, i] = short
             delivered[b] += ship
         # Internal suppliers: all backorders first, then new orders; within each class customers
         # in ascending inventory position, ties to the lower node index.
@@ -193,17 +292,24 @@ def period(  # noqa: ANN201, PLR0913, PLR0915
                 order[j] = e
                 n += 1
             left = on_hand[b, u]
+            if dis_on and node_down[u]:  # a supplier that is down ships nothing
+                left = 0
             for j in range(n):
                 e = order[j]
                 g = min(edge_backorder[b, e], left)
+                if dis_on and edge_down[e]:
+                    g = 0
                 shipped[e] = g
                 left -= g
             for j in range(n):
                 e = order[j]
                 g = min(edge_new[b, e], left)
+                if dis_on and edge_down[e]:
+                    g = 0
                 shipped[e] += g
                 left -= g
-            on_hand[b, u] = left
+            if not (dis_on and node_down[u]):
+                on_hand[b, u] = left
         for e in range(E):
             edge_backorder[b, e] = edge_backorder[b, e] + edge_new[b, e] - shipped[e]
 
@@ -212,6 +318,7 @@ def period(  # noqa: ANN201, PLR0913, PLR0915
         for p in range(P):
             costs[0, b, p] = on_hand[b, p] * (holding[p] * fh)
             costs[1, b, p] = 0.0
+            costs[4, b, p] = 0.0
             q = orders[b, p]
             if free_orders:
                 costs[2, b, p] = 0.0
@@ -219,13 +326,21 @@ def period(  # noqa: ANN201, PLR0913, PLR0915
                 costs[2, b, p] = (1.0 if q > 0 else 0.0) * fixed_cost[p] + q * unit_cost[p]
         for i in range(R):
             costs[1, b, retailers[i]] = market_backorder[b, i] * (backorder[i] * fb)
+        if lost_on:  # the penalty is a shortage cost, so level 5's backorder factor scales it too
+            for i in range(R):
+                costs[4, b, retailers[i]] = lost_r[i] * (lost_cost[i] * fb)
+            lost_total[b] += lost_units
+        lost_out[b] = lost_units
 
         # Event 3: orders. A customer with several suppliers sends its order to one drawn at random;
         # shipments go into the pipeline with their lead times; the market's demand arrives.
         if E:
             for p in range(P):
                 if n_sup[p] > 1:
-                    pick[p] = min(np.int64(uniform(base, R + E + X + p) * n_sup[p]), n_sup[p] - 1)
+                    u = uniform(base, R + E + X + p)
+                    pick[p] = min(np.int64(u * n_sup[p]), n_sup[p] - 1)
+                    if dis_on and reroute[p]:
+                        pick[p] = _reroute(p, u, pick[p], n_sup[p], edge_by_rank, edge_sup, node_down, edge_down)
             for e in range(E):
                 c = edge_cust[e]
                 edge_new[b, e] = orders[b, c] if pick[c] == edge_rank[e] else 0
@@ -237,16 +352,30 @@ def period(  # noqa: ANN201, PLR0913, PLR0915
         for j in range(X):
             x = ext_nodes[j]
             qty = orders[b, x]
+            if dis_on and ext_backlog.shape[0]:
+                if ext_down[j]:  # the external supplier keeps the order until the edge is up
+                    ext_backlog[b, j] += qty
+                    qty = 0
+                else:
+                    qty += ext_backlog[b, j]
+                    ext_backlog[b, j] = 0
             external_in[b] += qty
             if qty:
                 lam = _draw(base, R + E + j, l_const[E + j], l_offset[E + j], l_start[E + j], l_flat)
                 pipeline[b, x, (t + lam) % H] += qty
                 in_transit[b, x] += qty
         for i in range(R):
-            d = _draw(base, i, d_const[i], d_offset[i], d_start[i], d_flat)
+            if ser_on and ser_len[i] > 0:
+                d = ser_flat[ser_ptr[i] + (ser_start[i] + t) % ser_len[i]]
+            else:
+                d = _draw(base, i, d_const[i], d_offset[i], d_start[i], d_flat)
+            if pat_on and pat_has[i]:
+                # Stochastic rounding keeps the mean exactly m(t) times the base mean.
+                m = _multiplier(t, i, pat_len, pat_amp, pat_phase, pat_trend, shock_ptr, shock_start, shock_k)
+                d = np.int64(np.floor(d * m + uniform(base, slot_round + i)))
             market_new[b, i] = d
             demand_total[b] += d
         period_[b] = t + 1
         if want_ip:
             _ip_copy(b, ip_out[b], on_hand, in_transit, edge_backorder, edge_new, market_backorder, market_new,
-                     retailers, edge_sup, edge_cust)
+                     retailers, edge_sup, edge_cust, ext_nodes, ext_backlog)

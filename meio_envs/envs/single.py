@@ -104,6 +104,7 @@ class MEIOEnv(EpisodeLengthSpec, gym.Env[np.ndarray, np.ndarray]):
         reward_scale: float = 1e-3,
         render_mode: str | None = None,
         max_episode_steps: int | None = None,
+        observe_phase: bool = False,
     ) -> None:
         self.render_mode = check_render_mode(render_mode)
         episode_length = resolve_episode_length(episode_length, max_episode_steps, 128)
@@ -111,6 +112,7 @@ class MEIOEnv(EpisodeLengthSpec, gym.Env[np.ndarray, np.ndarray]):
             scenario, num_envs=1, network=network, episode_length=episode_length, base_stock=base_stock,
             demand_profiles=demand_profiles, lead_time_profiles=lead_time_profiles,
             cost_variation=cost_variation, seed_mode=seed_mode, reward_scale=reward_scale,
+            observe_phase=observe_phase,
         )
         P = self.core.num_nodes
         self.action_space = gym.spaces.Box(-1.0, 1.0, (P,), np.float32)

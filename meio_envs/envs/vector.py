@@ -63,6 +63,7 @@ class MEIOVectorEnv(EpisodeLengthSpec, VectorEnv):
         autoreset_mode: AutoresetMode | str = AutoresetMode.NEXT_STEP,
         render_mode: str | None = None,
         max_episode_steps: int | None = None,
+        observe_phase: bool = False,
     ) -> None:
         self.render_mode = check_render_mode(render_mode)
         episode_length = resolve_episode_length(episode_length, max_episode_steps, 128)
@@ -70,7 +71,7 @@ class MEIOVectorEnv(EpisodeLengthSpec, VectorEnv):
             scenario, num_envs=num_envs, network=network, episode_length=episode_length,
             base_stock=base_stock, demand_profiles=demand_profiles,
             lead_time_profiles=lead_time_profiles, cost_variation=cost_variation,
-            seed_mode=seed_mode, reward_scale=reward_scale,
+            seed_mode=seed_mode, reward_scale=reward_scale, observe_phase=observe_phase,
         )
         mode = AutoresetMode(autoreset_mode)
         if mode not in (AutoresetMode.NEXT_STEP, AutoresetMode.SAME_STEP):
