@@ -97,7 +97,7 @@ def new_state(params: SimParams, seeds: np.ndarray, *, track_open_orders: bool =
     state.lost = z(B)
     state.spell_left = z(B, opts.num_disruptions)
     state.down = np.zeros((B, opts.num_disruptions), dtype=bool)
-    state.ext_backlog = z(B if (opts.dis_ext >= 0).any() else 0, len(params.external))
+    state.ext_backlog = z(B, len(params.external))
     if track_open_orders:
         state.open_qty, state.open_placed = open_orders.allocate(B, P)
     reset_copies(params, state, np.ones(B, dtype=bool), next_episode=False)
@@ -122,7 +122,7 @@ def reset_copies(params: SimParams, state: SimState, mask: np.ndarray, *, next_e
                 state.market_backorder, state.market_new, state.delivered, state.demand_total):
         arr[m] = 0
     for arr in (state.lost, state.spell_left, state.down, state.ext_backlog):
-        if arr is not None and arr.shape[0] == m.shape[0]:
+        if arr is not None:
             arr[m] = 0
     if state.open_qty is not None:
         open_orders.reset(state.open_qty, state.open_placed, m)
@@ -141,7 +141,7 @@ def reset_copies(params: SimParams, state: SimState, mask: np.ndarray, *, next_e
 def inventory_position(params: SimParams, state: SimState) -> np.ndarray:
     """(B, P) int64 inventory position: on hand + in transit + ordered and not yet shipped - owed."""
     plan = StepPlan.of(params)
-    st = _contiguous(state)
+    st = _contiguous(state, params)
     return kernel.inventory_positions(st.on_hand, st.in_transit, st.edge_backorder, st.edge_new,
                                       st.market_backorder, st.market_new, plan.retailers, plan.edge_sup,
                                       plan.edge_cust, plan.ext_nodes, st.ext_backlog)
@@ -169,7 +169,7 @@ _STATE_ARRAYS = ("period", "streams", "on_hand", "pipeline", "in_transit", "edge
                  "lost", "spell_left", "down", "ext_backlog")
 
 
-def _contiguous(st: SimState) -> SimState:
+def _contiguous(st: SimState, params: SimParams) -> SimState:
     """``st`` with every array the kernel reads C-contiguous (replaced in place when one is not).
 
     The kernel is compiled for C-contiguous arrays; a state built here always is, but a caller
@@ -180,7 +180,7 @@ def _contiguous(st: SimState) -> SimState:
         st.lost = np.zeros(B, np.int64)
         st.spell_left = np.zeros((B, 0), np.int64)
         st.down = np.zeros((B, 0), bool)
-        st.ext_backlog = np.zeros((0, 0), np.int64)
+        st.ext_backlog = np.zeros((B, len(params.external)), np.int64)
     for name in _STATE_ARRAYS:
         x = getattr(st, name)
         if not x.flags.c_contiguous:
@@ -192,7 +192,7 @@ def _period(
     params: SimParams, st: SimState, orders: np.ndarray, want_ip: bool
 ) -> tuple[PeriodCosts, np.ndarray | None]:
     plan = StepPlan.of(params)
-    _contiguous(st)
+    _contiguous(st, params)
     B, P = st.on_hand.shape
     q = orders if orders.dtype == np.int64 and orders.flags.c_contiguous else np.ascontiguousarray(orders, np.int64)
     block = np.empty((5, B, P))

@@ -105,14 +105,13 @@ def _ip_copy(b, out, on_hand, in_transit, edge_backorder, edge_new, market_backo
     """``out[:] =`` inventory positions of copy ``b``: on hand + in transit + owed to it - owed by it.
 
     ``ext_backlog`` (B, X) holds orders an external supplier has not shipped yet (a disrupted
-    external edge); it has zero rows when no external edge can be disrupted.
+    external edge; zero otherwise).
     """
     P = out.shape[0]
     for p in range(P):
         out[p] = on_hand[b, p] + in_transit[b, p]
-    if ext_backlog.shape[0]:
-        for j in range(ext_nodes.shape[0]):
-            out[ext_nodes[j]] += ext_backlog[b, j]
+    for j in range(ext_nodes.shape[0]):
+        out[ext_nodes[j]] += ext_backlog[b, j]
     for e in range(edge_sup.shape[0]):
         owed = edge_backorder[b, e] + edge_new[b, e]
         out[edge_cust[e]] += owed
@@ -352,7 +351,7 @@ def period(  # noqa: ANN201, PLR0913, PLR0915
         for j in range(X):
             x = ext_nodes[j]
             qty = orders[b, x]
-            if dis_on and ext_backlog.shape[0]:
+            if dis_on:
                 if ext_down[j]:  # the external supplier keeps the order until the edge is up
                     ext_backlog[b, j] += qty
                     qty = 0

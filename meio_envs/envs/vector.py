@@ -129,8 +129,9 @@ class MEIOVectorEnv(EpisodeLengthSpec, VectorEnv):
             costs = core.step_orders(orders)
             for k, v in keep.items():  # undo the step for the copies that only reset
                 getattr(core.state, k)[mask] = v[mask]
-            for arr in (costs.holding, costs.backorder, costs.ordering):
-                arr[mask] = 0.0
+            for arr in (costs.holding, costs.backorder, costs.ordering, costs.lost_sales, costs.lost_units):
+                if arr is not None:
+                    arr[mask] = 0
             ip = core.inventory_position()
         else:
             costs, ip = core.advance(orders)

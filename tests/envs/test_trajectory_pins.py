@@ -106,7 +106,7 @@ def multi_agent_digest(sid: str) -> str:
     _feed(h, ma.reset(seed=3))
     for _ in range(STEPS):
         out = ma.step(_actions(rng, (2, ma.num_agents)))
-        _feed(h, out)
+        _feed(h, (*out[:3], {k: v for k, v in out[3].items() if k not in _OPTION_KEYS}))
         if out[2].all():
             _feed(h, ma.reset())
     return h.hexdigest()
