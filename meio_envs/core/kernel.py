@@ -151,9 +151,13 @@ def _disruption_status(b, t, base, spell_left, down_out, node_down, edge_down, e
                        dis_node, dis_edge, dis_ext, dis_p, dl_const, dl_offset, dl_start, dl_flat,
                        sched_ptr, sched_lo, sched_hi, slot_dis):
     """Mark what is down in period ``t`` of copy ``b`` (and advance the random spells)."""
-    node_down[:] = False
-    edge_down[:] = False
-    ext_down[:] = False
+    for k in range(dis_node.shape[0]):  # clear only what a disruption can set (K is small, P + E is not)
+        if dis_node[k] >= 0:
+            node_down[dis_node[k]] = False
+        if dis_edge[k] >= 0:
+            edge_down[dis_edge[k]] = False
+        if dis_ext[k] >= 0:
+            ext_down[dis_ext[k]] = False
     for k in range(dis_node.shape[0]):
         down = False
         for w in range(sched_ptr[k], sched_ptr[k + 1]):
@@ -233,6 +237,10 @@ def period(  # noqa: ANN201, PLR0913, PLR0915
     edge_down = np.zeros(E, np.bool_)
     ext_down = np.zeros(X, np.bool_)
     lost_r = np.zeros(R, np.int64)
+    # Demand multipliers depend on the period only: computed once per distinct period (the copies
+    # of a batch are usually all at the same one), not once per copy.
+    mult = np.ones(R)
+    mult_t = -1
     for b in range(B):
         t = period_[b]
         base = period_base(streams[b], t)
@@ -369,9 +377,13 @@ def period(  # noqa: ANN201, PLR0913, PLR0915
             else:
                 d = _draw(base, i, d_const[i], d_offset[i], d_start[i], d_flat)
             if pat_on and pat_has[i]:
+                if t != mult_t:
+                    for k in range(R):
+                        mult[k] = _multiplier(t, k, pat_len, pat_amp, pat_phase, pat_trend, shock_ptr, shock_start,
+                                              shock_k)
+                    mult_t = t
                 # Stochastic rounding keeps the mean exactly m(t) times the base mean.
-                m = _multiplier(t, i, pat_len, pat_amp, pat_phase, pat_trend, shock_ptr, shock_start, shock_k)
-                d = np.int64(np.floor(d * m + uniform(base, slot_round + i)))
+                d = np.int64(np.floor(d * mult[i] + uniform(base, slot_round + i)))
             market_new[b, i] = d
             demand_total[b] += d
         period_[b] = t + 1
