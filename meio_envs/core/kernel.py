@@ -30,6 +30,7 @@ _M2 = np.uint64(0x94D049BB133111EB)
 _S11, _S27, _S30, _S31 = np.uint64(11), np.uint64(27), np.uint64(30), np.uint64(31)
 _TO_UNIT = 2.0**-53
 SLOTS_PER_PERIOD_MAX = 1 << 16  # counter layout: period * this + slot
+_MAX_DEMAND = 100_000.0  # = meio_envs.validation.MAX_DEMAND (not imported: this module imports nothing of the package)
 with np.errstate(over="ignore"):
     _PERIOD_STEP = np.uint64(SLOTS_PER_PERIOD_MAX) * _GOLDEN  # counter step of one period, premixed
 
@@ -344,10 +345,10 @@ def period(  # noqa: ANN201, PLR0913, PLR0915
         if E:
             for p in range(P):
                 if n_sup[p] > 1:
-                    u = uniform(base, R + E + X + p)
-                    pick[p] = min(np.int64(u * n_sup[p]), n_sup[p] - 1)
+                    w = uniform(base, R + E + X + p)
+                    pick[p] = min(np.int64(w * n_sup[p]), n_sup[p] - 1)
                     if dis_on and reroute[p]:
-                        pick[p] = _reroute(p, u, pick[p], n_sup[p], edge_by_rank, edge_sup, node_down, edge_down)
+                        pick[p] = _reroute(p, w, pick[p], n_sup[p], edge_by_rank, edge_sup, node_down, edge_down)
             for e in range(E):
                 c = edge_cust[e]
                 edge_new[b, e] = orders[b, c] if pick[c] == edge_rank[e] else 0
@@ -382,8 +383,10 @@ def period(  # noqa: ANN201, PLR0913, PLR0915
                         mult[k] = _multiplier(t, k, pat_len, pat_amp, pat_phase, pat_trend, shock_ptr, shock_start,
                                               shock_k)
                     mult_t = t
-                # Stochastic rounding keeps the mean exactly m(t) times the base mean.
-                d = np.int64(np.floor(d * mult[i] + uniform(base, slot_round + i)))
+                # Stochastic rounding keeps the mean exactly m(t) times the base mean; the cap keeps
+                # demand within the validated limit (meio_envs.validation.MAX_DEMAND) whatever m(t).
+                x = min(d * mult[i], _MAX_DEMAND)
+                d = np.int64(np.floor(x + uniform(base, slot_round + i)))
             market_new[b, i] = d
             demand_total[b] += d
         period_[b] = t + 1

@@ -291,3 +291,13 @@ def test_round_trip_of_option_fields():
                       "supply_disruptions": {"W1": {"start_probability": 0.1, "spell_length": 2}}},
                      {"disruption": {"schedule": [[1, 3]]}})
     assert NetworkSpec.from_dict(net.to_dict()) == net
+
+
+def test_patterned_demand_is_capped_at_the_validated_limit():
+    from meio_envs.core import kernel
+    from meio_envs.validation import MAX_DEMAND
+
+    assert kernel._MAX_DEMAND == MAX_DEMAND
+    net = _two_stage({"demand_pattern": {"shocks": [[0, 100.0], [0, 100.0]]}}, demand=50)
+    _, st, _ = _run(net, [(0, 0)])
+    assert st.market_new[0, 0] == MAX_DEMAND
