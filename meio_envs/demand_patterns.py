@@ -84,7 +84,7 @@ class DemandPattern:
         )
 
     def multiplier(self, t: int | np.ndarray) -> np.ndarray:
-        """``m(t)`` for periods ``t`` (float64), as the compiled period computes it."""
+        """``m(t)`` for periods ``t`` (float64): the table the compiled period reads."""
         t = np.asarray(t, dtype=np.int64)
         m = np.ones(t.shape)
         if self.season_length:

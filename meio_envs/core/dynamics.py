@@ -201,7 +201,9 @@ def _period(
     track = st.open_qty is not None
     arrivals = np.empty((B, P), np.int64) if track else _NO_ARRIVALS
     t = st.period.copy() if track else None
-    kernel.period(*plan.tables, st.period, st.streams, st.on_hand, st.pipeline, st.in_transit,
+    opts = plan.options
+    mult = opts.multipliers(int(st.period.max()) + 1) if opts.pat_on else opts.multipliers(0)
+    kernel.period(*plan.tables, *opts.tables_before_mult, mult, *opts.tables_after_mult, st.period, st.streams, st.on_hand, st.pipeline, st.in_transit,
                   st.edge_backorder, st.edge_new, st.market_backorder, st.market_new, st.cost_factors,
                   st.external_in, st.delivered, st.demand_total, st.lost, st.spell_left, st.down, st.ext_backlog,
                   q, block, ip, arrivals, want_ip, lost_units)

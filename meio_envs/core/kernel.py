@@ -134,20 +134,6 @@ def inventory_positions(on_hand, in_transit, edge_backorder, edge_new, market_ba
 
 
 @_jit
-def _multiplier(t, i, pat_len, pat_amp, pat_phase, pat_trend, shock_ptr, shock_start, shock_k):  # noqa: ANN001, ANN202
-    """Demand multiplier of retailer ``i`` in period ``t`` (meio_envs.demand_patterns)."""
-    m = 1.0
-    if pat_len[i] > 0:
-        m *= 1.0 + pat_amp[i] * np.sin(2.0 * np.pi * (t + pat_phase[i]) / pat_len[i])
-    if pat_trend[i] != 0.0:
-        m *= max(0.0, 1.0 + pat_trend[i] * t)
-    for s in range(shock_ptr[i], shock_ptr[i + 1]):
-        if t >= shock_start[s]:
-            m *= shock_k[s]
-    return m
-
-
-@_jit
 def _disruption_status(b, t, base, spell_left, down_out, node_down, edge_down, ext_down,  # noqa: ANN001, ANN202
                        dis_node, dis_edge, dis_ext, dis_p, dl_const, dl_offset, dl_start, dl_flat,
                        sched_ptr, sched_lo, sched_hi, slot_dis):
@@ -208,9 +194,10 @@ def period(  # noqa: ANN201, PLR0913, PLR0915
     H, retailers, edge_sup, edge_cust, edge_rank, sup_ptr, sup_nodes, n_sup, ext_nodes,
     holding, backorder, fixed_cost, unit_cost, free_orders,
     d_const, d_offset, d_start, d_flat, l_const, l_offset, l_start, l_flat,
-    # option tables (meio_envs.core.option_tables.OptionTables), each option off unless its flag
+    # option tables (meio_envs.core.option_tables.OptionTables), each option off unless its flag;
+    # mult_table (T, R): demand multipliers of periods 0..T-1, T above every copy's period
     lost_on, bo_frac, lost_cost,
-    pat_on, pat_has, pat_len, pat_amp, pat_phase, pat_trend, shock_ptr, shock_start, shock_k,
+    pat_on, pat_has, mult_table,
     ser_on, ser_len, ser_start, ser_ptr, ser_flat,
     dis_on, dis_node, dis_edge, dis_ext, dis_p, dl_const, dl_offset, dl_start, dl_flat,
     sched_ptr, sched_lo, sched_hi, reroute, edge_by_rank, slot_round, slot_dis,
@@ -238,10 +225,6 @@ def period(  # noqa: ANN201, PLR0913, PLR0915
     edge_down = np.zeros(E, np.bool_)
     ext_down = np.zeros(X, np.bool_)
     lost_r = np.zeros(R, np.int64)
-    # Demand multipliers depend on the period only: computed once per distinct period (the copies
-    # of a batch are usually all at the same one), not once per copy.
-    mult = np.ones(R)
-    mult_t = -1
     for b in range(B):
         t = period_[b]
         base = period_base(streams[b], t)
@@ -378,14 +361,9 @@ def period(  # noqa: ANN201, PLR0913, PLR0915
             else:
                 d = _draw(base, i, d_const[i], d_offset[i], d_start[i], d_flat)
             if pat_on and pat_has[i]:
-                if t != mult_t:
-                    for k in range(R):
-                        mult[k] = _multiplier(t, k, pat_len, pat_amp, pat_phase, pat_trend, shock_ptr, shock_start,
-                                              shock_k)
-                    mult_t = t
-                # Stochastic rounding keeps the mean exactly m(t) times the base mean; the cap keeps
+                # m(t) comes from a table (meio_envs.demand_patterns computes it); stochastic rounding keeps the mean exactly m(t) times the base mean; the cap keeps
                 # demand within the validated limit (meio_envs.validation.MAX_DEMAND) whatever m(t).
-                x = min(d * mult[i], _MAX_DEMAND)
+                x = min(d * mult_table[t, i], _MAX_DEMAND)
                 d = np.int64(np.floor(x + uniform(base, slot_round + i)))
             market_new[b, i] = d
             demand_total[b] += d

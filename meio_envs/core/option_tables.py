@@ -50,14 +50,8 @@ class OptionTables:
         pats = [sp.demand_pattern for sp in rets]
         self.pat_on = any(x is not None for x in pats)
         self.pat_has = _i64([x is not None and not x.is_stationary for x in pats])
-        self.pat_len = _i64([x.season_length if x else 0 for x in pats])
-        self.pat_amp = _f64([x.season_amplitude if x else 0.0 for x in pats])
-        self.pat_phase = _i64([x.season_phase if x else 0 for x in pats])
-        self.pat_trend = _f64([x.trend if x else 0.0 for x in pats])
-        shocks = [x.shocks if x else () for x in pats]
-        self.shock_ptr = _i64(np.concatenate([[0], np.cumsum([len(s) for s in shocks])]) if R else [0])
-        self.shock_start = _i64([s for sh in shocks for s, _ in sh])
-        self.shock_k = _f64([k for sh in shocks for _, k in sh])
+        self._patterns = pats
+        self._mult = np.ones((0, R))
         # Demand series replayed in order.
         series = [sp.demand if isinstance(sp.demand, DemandSeries) else None for sp in rets]
         self.ser_on = any(s is not None for s in series)
@@ -97,12 +91,24 @@ class OptionTables:
         self.num_disruptions = K
         self.slot_round = R + E + X + P
         self.slot_dis = self.slot_round + (R if self.pat_on else 0)
-        self.tables = (
-            self.lost_on, self.bo_frac, self.lost_cost,
-            self.pat_on, self.pat_has, self.pat_len, self.pat_amp, self.pat_phase, self.pat_trend,
-            self.shock_ptr, self.shock_start, self.shock_k,
+        self.tables_before_mult = (self.lost_on, self.bo_frac, self.lost_cost, self.pat_on, self.pat_has)
+        self.tables_after_mult = (
             self.ser_on, self.ser_len, self.ser_start, self.ser_ptr, self.ser_flat,
             self.dis_on, self.dis_node, self.dis_edge, self.dis_ext, self.dis_p, *self.dis_len, self.dis_len_flat,
             self.sched_ptr, self.sched_lo, self.sched_hi, self.reroute, self.edge_by_rank,
             self.slot_round, self.slot_dis,
         )
+
+    def multipliers(self, periods: int) -> np.ndarray:
+        """(T, R) demand multipliers m(t) of periods ``0..T-1`` with ``T >= periods`` (kept and grown).
+
+        Computed here once (by :meth:`DemandPattern.multiplier`, the one definition) rather than in
+        the compiled period, which only reads the table. Without a pattern: a (0, R) table, never read.
+        """
+        if not self.pat_on or self._mult.shape[0] >= periods:
+            return self._mult
+        T = max(periods, 2 * self._mult.shape[0], 256)
+        t = np.arange(T)
+        cols = [x.multiplier(t) if x is not None else np.ones(T) for x in self._patterns]
+        self._mult = np.ascontiguousarray(np.stack(cols, axis=1), dtype=np.float64)
+        return self._mult

@@ -77,7 +77,8 @@ class StepPlan:
         from meio_envs.core.option_tables import OptionTables
 
         self.options = OptionTables(p)
-        # The static arguments of meio_envs.core.kernel.period, in its order.
+        # The static arguments of meio_envs.core.kernel.period, in its order (the demand multiplier
+        # table between the options' tables is added per step: it grows with the periods played).
         self.tables = (self.H, self.retailers, self.edge_sup, self.edge_cust, self.edge_rank, self.sup_ptr, self.sup_nodes,
                 self.n_sup, self.ext_nodes, self.holding, self.backorder, self.fixed_cost, self.unit_cost,
-                self.free_orders, *self.demand, self.demand_flat, *self.lead, self.lead_flat, *self.options.tables)
+                self.free_orders, *self.demand, self.demand_flat, *self.lead, self.lead_flat)
