@@ -90,3 +90,20 @@ def test_evaluation_counts_lost_sales():
     res = evaluate(da_policy(meio_envs.BatchedMEIO("A1-LostSales").params), "A1-LostSales", episodes=8)
     assert "lost_sales" in res.breakdown
     assert res.mean == pytest.approx(sum(res.breakdown.values()))
+
+
+def test_multi_agent_rewards_charge_the_lost_sales_penalty():
+    from meio_envs.envs.batched_ma import BatchedMultiAgent
+
+    ma = BatchedMultiAgent("A1-LostSales", view="marl", num_envs=4)
+    ma.reset(seed=0)
+    lost_seen = 0.0
+    for _ in range(30):  # no orders: the retailers run dry and lose sales
+        _, rewards, _, info = ma.step(-np.ones((4, ma.num_agents), np.float32))
+        lost_seen += info["lost_sales_cost"].sum()
+        parts = info["holding_cost"] + info["backorder_cost"] + info["ordering_cost"] + info["lost_sales_cost"]
+        np.testing.assert_allclose(info["cost"], parts, rtol=1e-12)
+        np.testing.assert_allclose(-rewards.sum(axis=1) / ma.core.reward_scale,
+                                   info["node_costs"][:, 1:].sum(axis=1) + info["cost"], rtol=1e-12)  # W1: the network
+    assert lost_seen > 0
+    assert info["node_costs"].sum() == pytest.approx(info["cost"].sum())
