@@ -40,7 +40,7 @@ import numpy as np
 from meio_envs.core.rng import SLOTS_PER_PERIOD_MAX
 from meio_envs.demand_patterns import DemandPattern
 from meio_envs.disruptions import Disruption
-from meio_envs.distributions import DemandSeries, Distribution, check_pmf, distribution_from_dict
+from meio_envs.distributions import Distribution, check_pmf, distribution_from_dict
 from meio_envs.safe_files import parse_json, parse_yaml
 from meio_envs.validation import (
     MAX_BASE_STOCK,
@@ -168,23 +168,35 @@ class StockPoint:
         if self.demand is None and retail_only:
             raise NetworkError(f"{where}: {retail_only[0]} applies to market demand, so it is for retailers only "
                                "(a stock point with demand)")
-        if self.demand_pattern is not None:
-            put("demand_pattern", DemandPattern.from_dict(self.demand_pattern))
-        if self.disruption is not None:
-            put("disruption", Disruption.from_dict(self.disruption))
+        try:
+            if self.demand_pattern is not None:
+                put("demand_pattern", DemandPattern.from_dict(self.demand_pattern))
+            if self.disruption is not None:
+                put("disruption", Disruption.from_dict(self.disruption))
+        except NetworkError:
+            raise
+        except MEIOInputError as exc:  # name the stock point in the one-line error
+            raise NetworkError(f"{where}: {exc}") from None
         raw = self.supply_disruptions
-        items = raw.items() if isinstance(raw, Mapping) else raw
-        if isinstance(raw, (str, bytes)) or not isinstance(items, (Sequence, type({}.items()))):
-            raise NetworkError(f"{where}: supply_disruptions must map supplier names to disruptions, got {show(raw)}")
+        bad = NetworkError(f"{where}: supply_disruptions must map supplier names to disruptions, got {show(raw)}")
+        if isinstance(raw, Mapping):
+            items = list(raw.items())
+        elif isinstance(raw, (str, bytes)) or not isinstance(raw, Sequence):
+            raise bad
+        else:
+            items = list(raw)
         pairs = []
         for item in items:
-            if not isinstance(item, Sequence) or len(item) != 2:
-                raise NetworkError(f"{where}: supply_disruptions must map supplier names to disruptions, got {show(raw)}")
+            if isinstance(item, (str, bytes)) or not isinstance(item, Sequence) or len(item) != 2:
+                raise bad
             sup, dis = item
             if sup not in self.suppliers:
                 raise NetworkError(f"{where}: supply_disruptions names {show(sup)}, which is not one of its "
                                    f"suppliers {list(self.suppliers)}")
-            pairs.append((sup, Disruption.from_dict(dis)))
+            try:
+                pairs.append((sup, Disruption.from_dict(dis)))
+            except MEIOInputError as exc:
+                raise NetworkError(f"{where}: supply_disruptions[{sup!r}]: {exc}") from None
         if len({s for s, _ in pairs}) != len(pairs):
             raise NetworkError(f"{where}: supply_disruptions lists a supplier twice")
         put("supply_disruptions", tuple(sorted(pairs, key=lambda x: self.suppliers.index(x[0]))))
@@ -226,13 +238,6 @@ class StockPoint:
         if self.on_disrupted_supplier != "wait":
             d["on_disrupted_supplier"] = self.on_disrupted_supplier
         return d
-
-    @property
-    def has_options(self) -> bool:
-        """True when any option beyond the report is on at this stock point."""
-        return bool(self.lost_sales_cost or self.backorder_fraction != 1.0 or self.demand_pattern is not None
-                    or isinstance(self.demand, DemandSeries) or self.disruption is not None
-                    or self.supply_disruptions)
 
 
 def _suppliers(where: str, value: Any) -> tuple[str, ...]:

@@ -47,9 +47,10 @@ class MEIOEnv(EpisodeLengthSpec, gym.Env[np.ndarray, np.ndarray]):
 
     ## Reward
     ``-reward_scale * cost`` with ``reward_scale = 1/1000``; cost = holding on hand after
-    fulfilment + backorder cost on units owed to the market + ordering costs (zero in the grid).
+    fulfilment + backorder cost on units owed to the market + ordering costs (zero in the grid)
+    + the lost-sales penalty (zero without lost sales, docs/options.md).
     ``info["cost"]`` has the unscaled cost and ``holding_cost``, ``backorder_cost``,
-    ``ordering_cost`` its parts. Reset and step infos have the same flat keys
+    ``ordering_cost``, ``lost_sales_cost`` its parts; ``lost_units`` counts the units lost. Reset and step infos have the same flat keys
     (:data:`~meio_envs.envs.batch.INFO_KEYS`), NumPy scalars and arrays; the costs are 0 at reset.
 
     ## Starting State

@@ -37,7 +37,8 @@ class MEIOVectorEnv(EpisodeLengthSpec, VectorEnv):
     Infos follow Gymnasium's vector convention: a dict of arrays with a leading batch axis, each
     key ``k`` with a (B,) bool mask ``_k`` (all True: every copy reports every key). The keys are
     the single env's (:data:`~meio_envs.envs.batch.INFO_KEYS`) at reset and at every step: ``cost``
-    (unscaled), ``holding_cost``, ``backorder_cost``, ``ordering_cost``, ``node_costs`` (B, P),
+    (unscaled), ``holding_cost``, ``backorder_cost``, ``ordering_cost``, ``lost_sales_cost``,
+    ``lost_units``, ``node_costs`` (B, P),
     ``inventory_position`` (B, P), ``on_hand``, ``market_backorders``, ``cost_factors``, ``period``;
     costs are 0 at reset. ``SAME_STEP`` adds ``final_obs`` / ``final_info`` on truncating steps.
 

@@ -152,6 +152,16 @@ def test_disrupted_edge_trace_by_hand(where):
     assert [bool(s.down[0, 0]) for s, *_ in out] == [False, False, True, True, False, False]
 
 
+def test_a_retailer_that_is_down_sells_nothing_and_loses_under_lost_sales():
+    net = _two_stage({"disruption": {"schedule": [[1, 3]]}, "backorder_fraction": 0.0, "lost_sales_cost": 1.0},
+                     demand=4, w_bs=0, r_bs=100)
+    _, st, out = _run(net, [(0, 0)] * 4)
+    # t=0 owes nothing; t=1, 2: down, the 4 owed each period are lost; t=3 sells 4 again.
+    assert [u for *_, u in out] == [0, 4, 4, 0]
+    assert [int(s.on_hand[0, 1]) for s, *_ in out] == [100, 100, 100, 96]
+    assert st.delivered[0] == 4 and st.lost[0] == 8
+
+
 def test_disrupted_external_supply_keeps_a_backlog():
     net = _two_stage(w1={"supply_disruptions": {"external": {"schedule": [[0, 2]]}}}, w_bs=0)
     params, _, out = _run(net, [(5, 0)] * 4)
