@@ -91,10 +91,10 @@ def run_scenario(sid: str, *, search: bool, episodes: int, search_episodes: int,
 
 def heuristic_cli(argv: Sequence[str]) -> int:
     """Parse ``meio heuristic`` arguments, run, print a table and write the CSV."""
-    from meio_envs.scenarios import SCENARIO_IDS, parse_scenario_id
+    from meio_envs.scenarios import SCENARIO_IDS, canonical_scenario_id
 
     ap = argparse.ArgumentParser(prog="meio heuristic", description=__doc__.splitlines()[0])
-    ap.add_argument("scenarios", nargs="*", help="grid ids, e.g. A1 B4 (default: A1)")
+    ap.add_argument("scenarios", nargs="*", help="grid or example ids, e.g. A1 B4 A1-LostSales (default: A1)")
     ap.add_argument("--all", action="store_true", help="all 30 scenarios")
     ap.add_argument("--no-search", action="store_true", help="skip the simulation search (fast)")
     ap.add_argument("--episodes", type=int, default=100, help="evaluation episodes (protocol: 100)")
@@ -110,12 +110,10 @@ def heuristic_cli(argv: Sequence[str]) -> int:
     for name in ("episodes", "search_episodes"):
         if getattr(args, name) < 2:
             ap.error(f"--{name.replace('_', '-')} must be >= 2, got {getattr(args, name)}")
-    sids = list(SCENARIO_IDS) if args.all else [s.upper() for s in (args.scenarios or ["A1"])]
-    for s in sids:
-        try:
-            parse_scenario_id(s)
-        except ValueError as e:
-            ap.error(str(e))
+    try:
+        sids = list(SCENARIO_IDS) if args.all else [canonical_scenario_id(s) for s in (args.scenarios or ["A1"])]
+    except ValueError as e:
+        ap.error(str(e))
     if args.out is None:
         args.out = f"runs/heuristics_{'all' if args.all else '-'.join(sids)}.csv"
     from baselines.common.files import atomic_write_text

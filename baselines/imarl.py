@@ -78,7 +78,7 @@ from meio_envs.envs.batch import BatchedMEIO
 from meio_envs.envs.batched_ma import BatchedMultiAgent
 from meio_envs.evaluation import EVAL_SEED, EvalResult, da_policy, evaluate, evaluate_many
 from meio_envs.network import NetworkSpec
-from meio_envs.scenarios import parse_scenario_id
+from meio_envs.scenarios import canonical_scenario_id
 
 __all__ = [
     "AgentJob",
@@ -180,8 +180,7 @@ class Args:
     """torch CPU threads."""
 
     def __post_init__(self) -> None:
-        structure, level = parse_scenario_id(self.scenario)
-        self.scenario = f"{structure}{level}"
+        self.scenario = canonical_scenario_id(self.scenario)
         check_budget(episodes_per_iteration=self.episodes_per_iteration, episodes=self.episodes,
                      max_agent_iterations=self.max_agent_iterations, num_envs=self.num_envs,
                      num_steps=self.num_steps, num_minibatches=self.num_minibatches,

@@ -64,7 +64,7 @@ from baselines.common.trial import check_budget, check_run_name, finish, result_
 from meio_envs.envs.batch import BatchedMEIO
 from meio_envs.envs.batched_ma import BatchedMultiAgent, graph_inputs
 from meio_envs.evaluation import EVAL_SEED, da_policy, evaluate, evaluate_many
-from meio_envs.scenarios import parse_scenario_id
+from meio_envs.scenarios import canonical_scenario_id
 
 __all__ = [
     "Args",
@@ -160,8 +160,7 @@ class Args:
     def __post_init__(self) -> None:
         if self.model not in ("marl", "marl-gnn"):
             raise ValueError(f"model must be 'marl' or 'marl-gnn', got {self.model!r}")
-        structure, level = parse_scenario_id(self.scenario)
-        self.scenario = f"{structure}{level}"
+        self.scenario = canonical_scenario_id(self.scenario)
         check_budget(episodes=self.episodes, num_envs=self.num_envs, num_steps=self.num_steps,
                      num_minibatches=self.num_minibatches, update_epochs=self.update_epochs,
                      episode_length=self.episode_length, eval_every=self.eval_every,

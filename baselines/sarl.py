@@ -54,7 +54,7 @@ from baselines.common.train_loop import (
 from meio_envs.adapters.sb3 import MEIOSB3VecEnv
 from meio_envs.core import dynamics
 from meio_envs.evaluation import EVAL_SEED, EvalResult, da_policy, evaluate
-from meio_envs.scenarios import parse_scenario_id
+from meio_envs.scenarios import canonical_scenario_id
 
 __all__ = [
     "MODELS", "Args", "load_model", "make_args", "make_model", "run_trial", "sb3_policy", "train",
@@ -133,7 +133,7 @@ class Args:
     def __post_init__(self) -> None:
         if self.model not in MODELS:
             raise ValueError(f"model must be one of {MODELS}, got {self.model!r}")
-        self.scenario = parse_scenario_id(self.scenario)[0] + str(parse_scenario_id(self.scenario)[1])
+        self.scenario = canonical_scenario_id(self.scenario)
         check_budget(**{n: getattr(self, n) for n in ("episodes", "n_envs", "eval_every", "eval_episodes",
                                                       "checkpoint_every", "n_steps", "episode_length")})
         rollout = self.n_envs * self.n_steps

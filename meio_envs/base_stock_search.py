@@ -112,7 +112,9 @@ def search_base_stock(
     if group_identical:
         sig: dict[tuple, list[int]] = {}
         for i, spt in enumerate(net.stock_points):
-            key = (spt.suppliers, spt.holding, spt.backorder, spt.max_order, spt.lead_time, spt.demand, int(start[i]))
+            key = (spt.suppliers, spt.holding, spt.backorder, spt.max_order, spt.lead_time, spt.demand, int(start[i]),
+                   spt.lost_sales_cost, spt.backorder_fraction, spt.demand_pattern, spt.disruption,
+                   spt.supply_disruptions, spt.on_disrupted_supplier)
             sig.setdefault(key, []).append(i)
         groups = list(sig.values())
     res = coordinate_search(

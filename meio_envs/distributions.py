@@ -32,6 +32,7 @@ from meio_envs.validation import (
 )
 
 __all__ = [
+    "DemandSeries",
     "Distribution",
     "EmpiricalPMF",
     "Fixed",
@@ -266,6 +267,44 @@ class EmpiricalPMF(Distribution):
         return {"type": "pmf", "probabilities": list(self.probabilities), "label": self.label}
 
 
+MAX_SERIES_LENGTH = 1_000_000  # values of a replayed demand series
+
+
+@dataclass(frozen=True)
+class DemandSeries(Distribution):
+    """A retailer's own demand series, replayed in order: period t's demand is
+    ``values[(start + t) % len(values)]`` (the series wraps around).
+
+    As a distribution (for the heuristic and the base-stock levels) it is the empirical PMF of the
+    values; only a retailer's ``demand`` replays it in order (anywhere else it is that PMF).
+    Read one from a CSV with ``{type: profile, path, product, replay: true}`` in a network file.
+    """
+
+    values: tuple[int, ...] = field(default=(0,))
+    start: int = 0
+    label: str = ""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.label, str) or len(self.label) > MAX_NAME_LENGTH:
+            raise MEIOInputError(f"DemandSeries: label must be a string of at most {MAX_NAME_LENGTH} characters, "
+                                 f"got {show(self.label)}")
+        raw = self.values
+        if (isinstance(raw, (str, bytes, Mapping)) or not isinstance(raw, (Sequence, np.ndarray))
+                or not 0 < len(raw) <= MAX_SERIES_LENGTH):
+            raise MEIOInputError(f"DemandSeries: values must be a list of 1 to {MAX_SERIES_LENGTH} integers, got {show(raw)}")
+        vals = tuple(exact_int(f"DemandSeries: values[{i}]", int(v) if isinstance(v, np.integer) else v, 0, MAX_SUPPORT)
+                     for i, v in enumerate(raw))
+        object.__setattr__(self, "values", vals)
+        object.__setattr__(self, "start", exact_int("DemandSeries: start", self.start, 0, len(vals) - 1))
+
+    def pmf(self) -> np.ndarray:  # noqa: D102
+        counts = np.bincount(np.asarray(self.values, dtype=np.int64))
+        return counts.astype(np.float64) / float(len(self.values))
+
+    def to_dict(self) -> dict[str, Any]:  # noqa: D102
+        return {"type": "series", "values": list(self.values), "start": self.start, "label": self.label}
+
+
 def _int_range(d: Distribution, what: str, hi: int) -> None:
     """Check and normalise integer fields ``low <= high`` of ``d``."""
     low = exact_int(f"{what}: low", d.low, 0, hi)  # type: ignore[attr-defined]
@@ -283,6 +322,7 @@ _KINDS: dict[str, type[Distribution]] = {
     "poisson_uniform_mean": PoissonUniformMean,
     "rounded_normal": RoundedNormal,
     "pmf": EmpiricalPMF,
+    "series": DemandSeries,
 }
 
 
@@ -291,7 +331,7 @@ def distribution_from_dict(spec: Mapping[str, Any] | int | Sequence[float] | Dis
 
     Accepts a :class:`Distribution`, an integer (a fixed value), a list of probabilities (a PMF on
     0..K), or a mapping with ``type`` in {fixed, uniform_int, poisson, poisson_uniform_mean,
-    rounded_normal, pmf} and that type's fields.
+    rounded_normal, pmf, series} and that type's fields.
     """
     if isinstance(spec, Distribution):
         return spec
@@ -313,6 +353,8 @@ def distribution_from_dict(spec: Mapping[str, Any] | int | Sequence[float] | Dis
         kwargs = {k: v for k, v in spec.items() if k != "type"}
         if kind == "pmf" and isinstance(kwargs.get("probabilities"), list):
             kwargs["probabilities"] = tuple(kwargs["probabilities"])
+        if kind == "series" and isinstance(kwargs.get("values"), list):
+            kwargs["values"] = tuple(kwargs["values"])
         return cls(**kwargs)
     if isinstance(spec, Sequence) and not isinstance(spec, (str, bytes)):
         return EmpiricalPMF(tuple(spec))

@@ -79,7 +79,8 @@ def make_eval_batch(scenario: str | SimParams | BatchedMEIO, episodes: int, **en
     """A batch of ``episodes`` copies for a grid id, parameters or an existing batch's parameters."""
     if isinstance(scenario, BatchedMEIO):
         params = scenario.params
-        env_kwargs = {"observe_cost_factors": scenario.observe_cost_factors, **env_kwargs}
+        env_kwargs = {"observe_cost_factors": scenario.observe_cost_factors,
+                      "observe_phase": scenario.observe_phase, **env_kwargs}
         return BatchedMEIO(params=params, num_envs=episodes, **env_kwargs)
     if isinstance(scenario, SimParams):
         return BatchedMEIO(params=scenario, num_envs=episodes, **env_kwargs)
@@ -123,7 +124,8 @@ def evaluate_many(
     batch.reset(np.tile(seed + np.arange(episodes, dtype=np.int64), trials))
     P = batch.num_nodes
     node_costs = np.zeros((trials * episodes, P))
-    parts = [{"holding": 0.0, "backorder": 0.0, "ordering": 0.0} for _ in range(trials)]
+    names = ("holding", "backorder", "ordering") + (("lost_sales",) if _lost_sales_on(batch) else ())
+    parts = [dict.fromkeys(names, 0.0) for _ in range(trials)]
     ip = batch.inventory_position()
     for t in range(periods):
         info = batch.info(None, ip)
@@ -141,6 +143,13 @@ def evaluate_many(
         nc = node_costs[k * episodes:(k + 1) * episodes]
         out.append(EvalResult(episode_costs=nc.sum(axis=1), node_costs=nc, breakdown=parts[k]))
     return out
+
+
+def _lost_sales_on(batch: BatchedMEIO) -> bool:
+    """Whether the network loses sales (the breakdown then has a ``lost_sales`` part)."""
+    from meio_envs.core.plan import StepPlan
+
+    return bool(StepPlan.of(batch.params).options.lost_on)
 
 
 def base_stock_policy(levels: np.ndarray, max_order: np.ndarray) -> Policy:

@@ -38,6 +38,8 @@ from typing import Any
 import numpy as np
 
 from meio_envs.core.rng import SLOTS_PER_PERIOD_MAX
+from meio_envs.demand_patterns import DemandPattern
+from meio_envs.disruptions import Disruption
 from meio_envs.distributions import Distribution, check_pmf, distribution_from_dict
 from meio_envs.safe_files import parse_json, parse_yaml
 from meio_envs.validation import (
@@ -52,6 +54,7 @@ from meio_envs.validation import (
     MAX_UNIT_COST,
     MEIOFileNotFoundError,
     MEIOInputError,
+    choice,
     exact_int,
     finite_float,
     read_text_file,
@@ -91,6 +94,23 @@ class StockPoint:
         order_fixed_cost: Cost per period in which this stock point orders a positive quantity.
         order_unit_cost: Cost per unit ordered.
         base_stock: Base-stock level override; ``None`` means use the DA heuristic's level.
+
+    Options beyond the report (all off by default; docs/options.md):
+
+    Attributes:
+        lost_sales_cost: Penalty per unit of market demand lost (retailers only, >= 0).
+        backorder_fraction: Share in [0, 1] of the market demand a retailer cannot fill that is
+            backordered; the rest is lost (rounded down to whole units backordered). 1 (the
+            default) backorders everything, as in the report.
+        demand_pattern: A :class:`~meio_envs.demand_patterns.DemandPattern` multiplying the
+            demand by period (retailers only).
+        disruption: A :class:`~meio_envs.disruptions.Disruption`: while down this stock point
+            ships nothing.
+        supply_disruptions: Supplier name (or ``"external"``) -> Disruption of that supply edge:
+            while down the edge ships nothing.
+        on_disrupted_supplier: ``"wait"`` (default): an order sent to a supplier that is down
+            (or whose edge is down) waits there as a backorder; ``"reroute"``: the random supplier
+            choice picks among the suppliers that are up (all, when none is).
     """
 
     name: str
@@ -104,6 +124,12 @@ class StockPoint:
     order_fixed_cost: float = 0.0
     order_unit_cost: float = 0.0
     base_stock: int | None = None
+    lost_sales_cost: float = 0.0
+    backorder_fraction: float = 1.0
+    demand_pattern: DemandPattern | None = None
+    disruption: Disruption | None = None
+    supply_disruptions: tuple[tuple[str, Disruption], ...] = ()
+    on_disrupted_supplier: str = "wait"
 
     def __post_init__(self) -> None:
         try:
@@ -131,6 +157,51 @@ class StockPoint:
             _check_distribution(f"{where}: demand", self.demand, MAX_DEMAND)
         if self.base_stock is not None:
             put("base_stock", exact_int(f"{where}: base_stock", self.base_stock, 0, MAX_BASE_STOCK))
+        self._validate_options(where, put)
+
+    def _validate_options(self, where: str, put: Any) -> None:
+        """The options beyond the report: lost sales, demand pattern, disruptions."""
+        put("lost_sales_cost", finite_float(f"{where}: lost_sales_cost", self.lost_sales_cost, 0.0, MAX_UNIT_COST))
+        put("backorder_fraction", finite_float(f"{where}: backorder_fraction", self.backorder_fraction, 0.0, 1.0))
+        retail_only = [a for a, off in (("lost_sales_cost", 0.0), ("backorder_fraction", 1.0), ("demand_pattern", None))
+                       if getattr(self, a) != off]
+        if self.demand is None and retail_only:
+            raise NetworkError(f"{where}: {retail_only[0]} applies to market demand, so it is for retailers only "
+                               "(a stock point with demand)")
+        try:
+            if self.demand_pattern is not None:
+                put("demand_pattern", DemandPattern.from_dict(self.demand_pattern))
+            if self.disruption is not None:
+                put("disruption", Disruption.from_dict(self.disruption))
+        except NetworkError:
+            raise
+        except MEIOInputError as exc:  # name the stock point in the one-line error
+            raise NetworkError(f"{where}: {exc}") from None
+        raw = self.supply_disruptions
+        bad = NetworkError(f"{where}: supply_disruptions must map supplier names to disruptions, got {show(raw)}")
+        if isinstance(raw, Mapping):
+            items = list(raw.items())
+        elif isinstance(raw, (str, bytes)) or not isinstance(raw, Sequence):
+            raise bad
+        else:
+            items = list(raw)
+        pairs = []
+        for item in items:
+            if isinstance(item, (str, bytes)) or not isinstance(item, Sequence) or len(item) != 2:
+                raise bad
+            sup, dis = item
+            if sup not in self.suppliers:
+                raise NetworkError(f"{where}: supply_disruptions names {show(sup)}, which is not one of its "
+                                   f"suppliers {list(self.suppliers)}")
+            try:
+                pairs.append((sup, Disruption.from_dict(dis)))
+            except MEIOInputError as exc:
+                raise NetworkError(f"{where}: supply_disruptions[{sup!r}]: {exc}") from None
+        if len({s for s, _ in pairs}) != len(pairs):
+            raise NetworkError(f"{where}: supply_disruptions lists a supplier twice")
+        put("supply_disruptions", tuple(sorted(pairs, key=lambda x: self.suppliers.index(x[0]))))
+        put("on_disrupted_supplier",
+            choice(f"{where}: on_disrupted_supplier", self.on_disrupted_supplier, ("wait", "reroute")))
 
     @property
     def external(self) -> bool:
@@ -155,6 +226,17 @@ class StockPoint:
             d["order_unit_cost"] = float(self.order_unit_cost)
         if self.base_stock is not None:
             d["base_stock"] = int(self.base_stock)
+        if self.lost_sales_cost or self.backorder_fraction != 1.0:
+            d["lost_sales_cost"] = float(self.lost_sales_cost)
+            d["backorder_fraction"] = float(self.backorder_fraction)
+        if self.demand_pattern is not None:
+            d["demand_pattern"] = self.demand_pattern.to_dict()
+        if self.disruption is not None:
+            d["disruption"] = self.disruption.to_dict()
+        if self.supply_disruptions:
+            d["supply_disruptions"] = {s: x.to_dict() for s, x in self.supply_disruptions}
+        if self.on_disrupted_supplier != "wait":
+            d["on_disrupted_supplier"] = self.on_disrupted_supplier
         return d
 
 
@@ -198,7 +280,11 @@ def _check_distribution(name: str, dist: Any, max_value: int) -> np.ndarray:
 _SP_FIELDS = {
     "name", "suppliers", "holding", "backorder", "max_order", "ip_bounds", "lead_time", "demand",
     "order_fixed_cost", "order_unit_cost", "base_stock", "echelon",
+    "lost_sales_cost", "backorder_fraction", "demand_pattern", "disruption", "supply_disruptions",
+    "on_disrupted_supplier",
 }
+_OPTION_FIELDS = ("lost_sales_cost", "backorder_fraction", "demand_pattern", "disruption", "supply_disruptions",
+                  "on_disrupted_supplier")
 
 
 @dataclass(frozen=True)
@@ -268,11 +354,14 @@ class NetworkSpec:
         # The counter-based generator gives each period SLOTS_PER_PERIOD_MAX uniforms; more slots
         # would reuse the next period's draws.
         n_edges = sum(len(sp.suppliers) for sp in sps if not sp.external)
-        n_slots = sum(sp.demand is not None for sp in sps) + n_edges + 2 * len(sps)
+        n_dis = sum((sp.disruption is not None) + len(sp.supply_disruptions) for sp in sps)
+        # A demand pattern adds one rounding uniform per retailer (slots laid out by retailer index).
+        n_rounding = sum(sp.demand is not None for sp in sps) if any(sp.demand_pattern for sp in sps) else 0
+        n_slots = sum(sp.demand is not None for sp in sps) + n_rounding + n_edges + 2 * len(sps) + 2 * n_dis
         if n_slots > SLOTS_PER_PERIOD_MAX:
             raise NetworkError(
                 f"the network needs {n_slots} random draws per period (retailers + supply edges + "
-                f"external stock points + stock points); at most {SLOTS_PER_PERIOD_MAX} are allowed"
+                f"external stock points + stock points + options); at most {SLOTS_PER_PERIOD_MAX} are allowed"
             )
         order = sorted(names, key=lambda n: (-echelon[n], _natural_key(n)))
         object.__setattr__(self, "stock_points", tuple(by_name[n] for n in order))
@@ -429,6 +518,7 @@ class NetworkSpec:
                     order_fixed_cost=item.get("order_fixed_cost", 0.0),
                     order_unit_cost=item.get("order_unit_cost", 0.0),
                     base_stock=item.get("base_stock"),
+                    **{k: item[k] for k in _OPTION_FIELDS if k in item},
                 )
             )
         net = cls(tuple(sps), name=data.get("name", "custom"), metadata=data.get("metadata", {}))

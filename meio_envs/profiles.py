@@ -61,7 +61,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from meio_envs.distributions import EmpiricalPMF
+from meio_envs.distributions import DemandSeries, EmpiricalPMF
 from meio_envs.safe_files import parse_csv
 from meio_envs.validation import (
     MAX_CSV_BYTES,
@@ -91,6 +91,7 @@ __all__ = [
     "profile_stats",
     "read_csv_table",
     "read_daily_table",
+    "replay_values",
     "round_half_away_from_zero",
 ]
 
@@ -217,6 +218,17 @@ def build_profile(series: Any, target_mean: float, *, kind: ProfileKind) -> np.n
     ints = rounded.astype(np.int64)
     counts = np.bincount(ints)
     return counts.astype(np.float64) / float(ints.size)
+
+
+def replay_values(series: Any, target_mean: float) -> np.ndarray:
+    """The daily values in their order, scaled to ``target_mean`` and rounded as :func:`build_profile` does."""
+    tm = finite_float("target_mean", target_mean, 0.0, MAX_SUPPORT, lo_open=True)
+    x = _as_float_series(series)
+    _validate_series(x)
+    rounded = round_half_away_from_zero(x * tm / float(np.mean(x)))
+    if float(rounded.max()) > MAX_SUPPORT:
+        raise MEIOInputError(f"target_mean={tm:g} scales the series above {MAX_SUPPORT} (lower target_mean)")
+    return rounded.astype(np.int64)
 
 
 def profile_stats(pmf: Any) -> dict[str, float]:
@@ -504,7 +516,7 @@ def read_daily_table(
     return out
 
 
-_PROFILE_FIELDS = ("type", "path", "product", "target_mean", "layout")
+_PROFILE_FIELDS = ("type", "path", "product", "target_mean", "layout", "replay", "start")
 
 
 def profile_distribution(
@@ -514,8 +526,12 @@ def profile_distribution(
     base_dir: str | os.PathLike[str] | None = None,
     allow_outside_base_dir: bool = False,
     cache: dict[Path, CsvTable] | None = None,
-) -> EmpiricalPMF:
+) -> EmpiricalPMF | DemandSeries:
     """The distribution of a network file's ``{type: profile, path, product, target_mean, layout}``.
+
+    With ``replay: true`` (demand only) the result is a :class:`DemandSeries`: the scaled and
+    rounded daily values in date order, replayed period by period from index ``start`` (default
+    0), rather than their PMF.
 
     ``path`` is resolved against ``base_dir`` (the network file's folder; the working directory
     when None) and, after symlinks are resolved, must lie inside it unless
@@ -538,6 +554,19 @@ def profile_distribution(
     if path not in cache:
         cache[path] = read_csv_table(path)
     series = read_daily_table(cache[path], layout=layout, products=[product])  # type: ignore[arg-type]
+    replay = spec.get("replay", False)
+    if not isinstance(replay, bool):
+        raise MEIOInputError(f"profile replay must be true or false, got {show(replay)}")
+    if replay:
+        if kind != "demand":
+            raise MEIOInputError("profile replay: only demand series can be replayed in order (lead times use the PMF)")
+        try:
+            values = replay_values(series[product], target)
+        except MEIOInputError as exc:
+            raise MEIOInputError(f"product {product!r} of {path}: {exc}") from None
+        return DemandSeries(tuple(values), start=spec.get("start", 0), label=f"{product} demand series")
+    if "start" in spec:
+        raise MEIOInputError("profile start is only for replay: true")
     try:
         pmf = build_profile(series[product], target, kind=kind)
     except MEIOInputError as exc:

@@ -8,17 +8,20 @@ import sys
 import gymnasium as gym
 from gymnasium.envs.registration import EnvSpec
 
+from meio_envs.example_scenarios import EXAMPLE_SCENARIOS
 from meio_envs.scenarios import SCENARIO_IDS
 
-__all__ = ["ENV_IDS", "EpisodeLengthSpec", "register_envs", "resolve_episode_length"]
+__all__ = ["ENV_IDS", "EXAMPLE_ENV_IDS", "EpisodeLengthSpec", "register_envs", "resolve_episode_length"]
 
 ENV_IDS: tuple[str, ...] = tuple(f"MEIO-{sid}-v0" for sid in SCENARIO_IDS)
+EXAMPLE_ENV_IDS: tuple[str, ...] = tuple(f"MEIO-{sid}-v0" for sid in EXAMPLE_SCENARIOS)
+"""Ids of the option examples (lost sales, seasonal demand, disruptions; docs/options.md)."""
 EPISODE_LENGTH = 128
 
 
 def register_envs() -> None:
     """Register all ids; safe to call more than once."""
-    for sid, env_id in zip(SCENARIO_IDS, ENV_IDS):
+    for sid, env_id in zip((*SCENARIO_IDS, *EXAMPLE_SCENARIOS), (*ENV_IDS, *EXAMPLE_ENV_IDS)):
         if env_id in gym.registry:
             continue
         gym.register(

@@ -92,13 +92,39 @@ class ScenarioConfig:
         return f"{STRUCTURES[self.structure][0]}, level {self.level}: {LEVELS[self.level]}"
 
 
+def canonical_scenario_id(scenario_id: str) -> str:
+    """``"b4"`` -> ``"B4"``, ``"a1-lostsales"`` -> ``"A1-LostSales"`` (an example id); errors as :func:`parse_scenario_id`."""
+    example = _example_id(scenario_id)
+    if example is not None:
+        return example
+    structure, level = parse_scenario_id(scenario_id)
+    return f"{structure}{level}"
+
+
+def _example_id(scenario_id: object) -> str | None:
+    from meio_envs.example_scenarios import EXAMPLE_SCENARIOS
+
+    if not isinstance(scenario_id, str):
+        return None
+    return next((k for k in EXAMPLE_SCENARIOS if k.lower() == scenario_id.lower()), None)
+
+
 def parse_scenario_id(scenario_id: str) -> tuple[str, int]:
-    """``"B4"`` -> ``("B", 4)`` with a clear error for unknown ids."""
+    """``"B4"`` -> ``("B", 4)`` with a clear error for unknown ids.
+
+    An example id (``"A1-LostSales"``, see :mod:`meio_envs.example_scenarios`) gives the structure
+    and level of the grid scenario it starts from.
+    """
+    example = _example_id(scenario_id)
+    if example is not None:
+        from meio_envs.example_scenarios import EXAMPLE_SCENARIOS
+
+        scenario_id = EXAMPLE_SCENARIOS[example][0]
     sid = scenario_id.upper() if isinstance(scenario_id, str) else ""
     if len(sid) != 2 or sid[0] not in STRUCTURES or not sid[1].isdigit() or int(sid[1]) not in LEVELS:
         raise MEIOInputError(
             f"unknown scenario {show(scenario_id)}; ids are a structure {sorted(STRUCTURES)} followed by a "
-            f"level {sorted(LEVELS)}, e.g. 'B4'"
+            f"level {sorted(LEVELS)}, e.g. 'B4', or an example id {_example_ids()}"
         )
     return sid[0], int(sid[1])
 
@@ -188,8 +214,19 @@ def make_scenario(
     demand_profiles: Sequence[Distribution] | None = None,
     lead_time_profiles: Sequence[Distribution] | None = None,
 ) -> ScenarioConfig:
-    """The :class:`ScenarioConfig` of a grid id such as ``"B4"``."""
+    """The :class:`ScenarioConfig` of a grid id such as ``"B4"`` or an example id such as ``"A1-LostSales"``."""
     structure, level = parse_scenario_id(scenario_id)
     net = make_network(structure, level, demand_profiles=demand_profiles, lead_time_profiles=lead_time_profiles)
     cv = CostVariation() if level == 5 else None
+    example = _example_id(scenario_id)
+    if example is not None:
+        from meio_envs.example_scenarios import example_network
+
+        return ScenarioConfig(example, structure, level, example_network(example, net), cv)
     return ScenarioConfig(f"{structure}{level}", structure, level, net, cv)
+
+
+def _example_ids() -> list[str]:
+    from meio_envs.example_scenarios import EXAMPLE_SCENARIOS
+
+    return list(EXAMPLE_SCENARIOS)

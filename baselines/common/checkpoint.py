@@ -51,7 +51,8 @@ def encode(obj: Any) -> Any:
         if obj.dtype.hasobject:
             raise TypeError("object arrays cannot go into a checkpoint")
         a = np.ascontiguousarray(obj)
-        return {_ND: a.tobytes(), "dtype": a.dtype.str, "shape": list(a.shape)}
+        # An empty array's b"" pickles as a call of ``bytes``, which weights_only loading refuses.
+        return {_ND: a.tobytes() if a.size else None, "dtype": a.dtype.str, "shape": list(a.shape)}
     if isinstance(obj, np.generic):
         return obj.item()
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
@@ -76,6 +77,8 @@ def decode(obj: Any) -> Any:
     """Inverse of :func:`encode`."""
     if isinstance(obj, Mapping):
         if _ND in obj:
+            if obj[_ND] is None:
+                return np.zeros(obj["shape"], dtype=np.dtype(obj["dtype"]))
             return np.frombuffer(obj[_ND], dtype=np.dtype(obj["dtype"])).reshape(obj["shape"]).copy()
         if _DC in obj:
             cls = _dataclasses().get(obj[_DC])

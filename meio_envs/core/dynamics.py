@@ -32,16 +32,21 @@ class PeriodCosts:
     holding: np.ndarray  # (B, P) float64
     backorder: np.ndarray  # (B, P) float64 (non-zero at retailers only)
     ordering: np.ndarray  # (B, P) float64 fixed + per-unit ordering cost
-    _block: np.ndarray | None = field(default=None, repr=False, compare=False)  # (4, B, P): the three + per_node
+    _block: np.ndarray | None = field(default=None, repr=False, compare=False)  # (5, B, P): the three, per_node, lost
+    lost_sales: np.ndarray | None = None  # (B, P) float64 lost-sales penalty (None: lost sales off, all zero)
+    lost_units: np.ndarray | None = None  # (B,) int64 units of market demand lost this period
 
     @property
     def per_node(self) -> np.ndarray:
         """(B, P) total cost of each stock point."""
         if self._block is None:
-            return self.holding + self.backorder + self.ordering
+            out = self.holding + self.backorder + self.ordering
+            return out if self.lost_sales is None else out + self.lost_sales
         out = self._block[3]
         np.add(self.holding, self.backorder, out=out)
         np.add(out, self.ordering, out=out)
+        if self.lost_sales is not None:  # only when on: the report's sums stay bit for bit
+            np.add(out, self.lost_sales, out=out)
         return out
 
     @property
@@ -50,14 +55,16 @@ class PeriodCosts:
         return self.per_node.sum(axis=1)
 
     def sums(self) -> np.ndarray:
-        """(4, B): holding, backorder and ordering cost and the total of each copy, in one reduction.
+        """(5, B): holding, backorder and ordering cost, the total and the lost-sales cost of each
+        copy, in one reduction.
 
         Bit for bit the same numbers as ``holding.sum(axis=1)``, ..., ``total``.
         """
         per_node = self.per_node
         if self._block is None:
+            lost = np.zeros(per_node.shape[0]) if self.lost_sales is None else self.lost_sales.sum(axis=1)
             return np.stack([self.holding.sum(axis=1), self.backorder.sum(axis=1), self.ordering.sum(axis=1),
-                             per_node.sum(axis=1)])
+                             per_node.sum(axis=1), lost])
         return self._block.sum(axis=2)
 
 
@@ -86,6 +93,11 @@ def new_state(params: SimParams, seeds: np.ndarray, *, track_open_orders: bool =
         delivered=z(B),
         demand_total=z(B),
     )
+    opts = StepPlan.of(params).options
+    state.lost = z(B)
+    state.spell_left = z(B, opts.num_disruptions)
+    state.down = np.zeros((B, opts.num_disruptions), dtype=bool)
+    state.ext_backlog = z(B, len(params.external))
     if track_open_orders:
         state.open_qty, state.open_placed = open_orders.allocate(B, P)
     reset_copies(params, state, np.ones(B, dtype=bool), next_episode=False)
@@ -109,6 +121,9 @@ def reset_copies(params: SimParams, state: SimState, mask: np.ndarray, *, next_e
     for arr in (state.pipeline, state.in_transit, state.edge_backorder, state.edge_new,
                 state.market_backorder, state.market_new, state.delivered, state.demand_total):
         arr[m] = 0
+    for arr in (state.lost, state.spell_left, state.down, state.ext_backlog):
+        if arr is not None:
+            arr[m] = 0
     if state.open_qty is not None:
         open_orders.reset(state.open_qty, state.open_placed, m)
     state.external_in[m] = params.base_stock.sum()  # the initial stock counts as having come in
@@ -126,9 +141,10 @@ def reset_copies(params: SimParams, state: SimState, mask: np.ndarray, *, next_e
 def inventory_position(params: SimParams, state: SimState) -> np.ndarray:
     """(B, P) int64 inventory position: on hand + in transit + ordered and not yet shipped - owed."""
     plan = StepPlan.of(params)
-    st = state
+    st = _with_option_arrays(state, params)
     ip = kernel.inventory_positions(st.on_hand, st.in_transit, st.edge_backorder, st.edge_new,
-                                    st.market_backorder, st.market_new, plan.retailers, plan.edge_sup, plan.edge_cust)
+                                    st.market_backorder, st.market_new, plan.retailers, plan.edge_sup, plan.edge_cust,
+                                    plan.ext_nodes, st.ext_backlog)
     if ip.shape != st.on_hand.shape or st.on_hand.shape[1:] != (plan.P,):
         raise ValueError(f"the state's arrays do not fit this network of {plan.P} stock points (on_hand "
                          f"{st.on_hand.shape}); a state must come from new_state() for the same network")
@@ -168,6 +184,10 @@ def check_state(params: SimParams, state: SimState) -> SimState:
     if state.open_qty is not None or state.open_placed is not None:
         K = getattr(state.open_qty, "shape", (0, 0, 0))[-1]
         want["open_qty"] = want["open_placed"] = ((B, P, K), i8)
+    if any(getattr(state, n) is not None for n in ("lost", "spell_left", "down", "ext_backlog")):
+        D = StepPlan.of(params).options.num_disruptions
+        want.update(lost=((B,), i8), spell_left=((B, D), i8), down=((B, D), np.dtype(bool)),
+                    ext_backlog=((B, len(params.external)), i8))
     for name, (shape, dtype) in want.items():
         x = getattr(state, name)
         if B < 0 or not isinstance(x, np.ndarray) or x.shape != shape or x.dtype != dtype:
@@ -185,27 +205,45 @@ def _state_error(code: int, st: SimState) -> ValueError:
                       "a state must come from new_state() for the same network")
 
 
+def _with_option_arrays(st: SimState, params: SimParams) -> SimState:
+    """``st``, given the options' arrays (all empty) when it was built by hand or before the options."""
+    if st.lost is None:
+        B = st.on_hand.shape[0]
+        st.lost = np.zeros(B, np.int64)
+        st.spell_left = np.zeros((B, 0), np.int64)
+        st.down = np.zeros((B, 0), bool)
+        st.ext_backlog = np.zeros((B, len(params.external)), np.int64)
+    return st
+
+
 def _period(
     params: SimParams, st: SimState, orders: np.ndarray, want_ip: bool
 ) -> tuple[PeriodCosts, np.ndarray | None]:
     plan = StepPlan.of(params)
+    _with_option_arrays(st, params)
     B, P = st.on_hand.shape
     q = orders if orders.dtype == np.int64 and orders.flags.c_contiguous else np.ascontiguousarray(orders, np.int64)
     if q.shape != (B, P):  # the kernel does not check bounds: a wrong shape must never reach it
         raise ValueError(f"orders must have shape {(B, P)} (copies, stock points), got {q.shape}")
-    block = np.empty((4, B, P))
+    block = np.empty((5, B, P))
+    lost_units = np.empty(B, np.int64)
     ip = np.empty((B, P), np.int64) if want_ip else _NO_IP
     track = st.open_qty is not None
     arrivals = np.empty((B, P), np.int64) if track else _NO_ARRIVALS
     t = st.period.copy() if track else None
-    code = kernel.period(*plan.tables, st.period, st.streams, st.on_hand, st.pipeline, st.in_transit,
-                  st.edge_backorder, st.edge_new, st.market_backorder, st.market_new, st.cost_factors,
-                  st.external_in, st.delivered, st.demand_total, q, block, ip, arrivals, want_ip)
+    opts = plan.options
+    mult = opts.multipliers(int(st.period.max()) + 1) if opts.pat_on else opts.multipliers(0)
+    code = kernel.period(*plan.tables, *opts.tables_before_mult, mult, *opts.tables_after_mult, st.period,
+                         st.streams, st.on_hand, st.pipeline, st.in_transit, st.edge_backorder, st.edge_new,
+                         st.market_backorder, st.market_new, st.cost_factors, st.external_in, st.delivered,
+                         st.demand_total, st.lost, st.spell_left, st.down, st.ext_backlog, q, block, ip, arrivals,
+                         want_ip, lost_units)
     if code >= 0:
         raise _state_error(code, st)
     if track:  # optional open-order tracker (off by default)
         open_orders.update(st.open_qty, st.open_placed, arrivals, q, t)
-    costs = PeriodCosts(holding=block[0], backorder=block[1], ordering=block[2], _block=block)
+    costs = PeriodCosts(holding=block[0], backorder=block[1], ordering=block[2], _block=block,
+                        lost_sales=block[4] if plan.options.lost_on else None, lost_units=lost_units)
     return costs, (ip if want_ip else None)
 
 

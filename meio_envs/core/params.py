@@ -183,6 +183,11 @@ class SimState:
     external_in: np.ndarray  # (B,) int64 units shipped in by external suppliers this episode
     delivered: np.ndarray  # (B,) int64 units delivered to the market this episode
     demand_total: np.ndarray  # (B,) int64 units of external demand this episode
+    # Options beyond the report (meio_envs.core.option_tables); zero-size when the option is off.
+    lost: np.ndarray | None = None  # (B,) int64 units of market demand lost this episode
+    spell_left: np.ndarray | None = None  # (B, K) int64 periods left in each disruption's random spell
+    down: np.ndarray | None = None  # (B, K) bool disruption k is down in the last period played
+    ext_backlog: np.ndarray | None = None  # (B, X) int64 orders a disrupted external supplier holds
     # Open-order tracker (meio_envs.core.open_orders), None unless enabled: (B, P, K) int64 each.
     open_qty: np.ndarray | None = None
     open_placed: np.ndarray | None = None

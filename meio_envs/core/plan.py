@@ -74,7 +74,11 @@ class StepPlan:
         item_dest = np.concatenate([p.edges[:, 1], p.external]).astype(np.int64)  # edges, then external orders
         self.lead = _draw_table(p.lead_sampler, item_dest, [sps[d].lead_time.pmf() for d in item_dest])
         self.lead_flat = f64(p.lead_sampler.flat)
-        # The static arguments of meio_envs.core.kernel.period, in its order.
+        from meio_envs.core.option_tables import OptionTables
+
+        self.options = OptionTables(p)
+        # The static arguments of meio_envs.core.kernel.period, in its order (the demand multiplier
+        # table between the options' tables is added per step: it grows with the periods played).
         self.tables = (self.H, self.retailers, self.edge_sup, self.edge_cust, self.edge_rank, self.sup_ptr, self.sup_nodes,
                 self.n_sup, self.ext_nodes, self.holding, self.backorder, self.fixed_cost, self.unit_cost,
                 self.free_orders, *self.demand, self.demand_flat, *self.lead, self.lead_flat)

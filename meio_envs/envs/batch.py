@@ -85,6 +85,7 @@ class BatchedMEIO:
         seed_mode: SeedMode = "advance",
         params: SimParams | None = None,
         track_open_orders: bool = False,
+        observe_phase: bool = False,
     ) -> None:
         if params is None:
             params, name = resolve_params(
@@ -108,6 +109,16 @@ class BatchedMEIO:
         )
         if self.observe_cost_factors and params.cost_variation is None:
             raise ValueError("observe_cost_factors=True needs a cost_variation (scenario level 5 or your own)")
+        if not isinstance(observe_phase, bool):
+            raise MEIOInputError(f"observe_phase must be True or False, got {type(observe_phase).__name__}")
+        # One (sin, cos) pair per distinct (season_length, season_phase) of the retailers' patterns.
+        self._phases = sorted({(sp.demand_pattern.season_length, sp.demand_pattern.season_phase)
+                               for sp in params.network.stock_points
+                               if sp.demand_pattern is not None and sp.demand_pattern.season_length})
+        if observe_phase and not self._phases:
+            raise ValueError("observe_phase=True needs a seasonal demand pattern (a retailer's demand_pattern "
+                             "with season_length > 0)")
+        self.observe_phase = observe_phase
         self._seeded = False
         self.track_open_orders = bool(track_open_orders)  # see meio_envs.core.open_orders
         self.state = dynamics.new_state(params, np.arange(self.num_envs), track_open_orders=self.track_open_orders)
@@ -131,8 +142,9 @@ class BatchedMEIO:
 
     @property
     def obs_dim(self) -> int:
-        """Observation length: P scaled IPs, plus 2 cost factors when they are observed."""
-        return self.num_nodes + (2 if self.observe_cost_factors else 0)
+        """Observation length: P scaled IPs, plus 2 cost factors and 2 per season phase when observed."""
+        return (self.num_nodes + (2 if self.observe_cost_factors else 0)
+                + (2 * len(self._phases) if self.observe_phase else 0))
 
     # ------------------------------------------------------------------ episodes
     def reset(self, seed: int | np.ndarray | None = None, mask: np.ndarray | None = None) -> None:
@@ -214,7 +226,18 @@ class BatchedMEIO:
         if self.observe_cost_factors:
             f = 2.0 * (self.state.cost_factors - self._cf_low) / self._cf_span - 1.0
             obs = np.concatenate([obs, f.astype(np.float32)], axis=1)
+        if self.observe_phase:
+            obs = np.concatenate([obs, self.phase_features()], axis=1)
         return obs
+
+    def phase_features(self) -> np.ndarray:
+        """(B, 2 * seasons) float32: sin and cos of the season's angle in the period about to be played."""
+        t = self.state.period.astype(np.float64)
+        cols = []
+        for length, phase in self._phases:
+            angle = 2.0 * np.pi * (t + phase) / length
+            cols += [np.sin(angle), np.cos(angle)]
+        return np.stack(cols, axis=1).astype(np.float32)
 
     def info(
         self, costs: dynamics.PeriodCosts | None, ip: np.ndarray, sums: np.ndarray | None = None
@@ -241,12 +264,15 @@ class BatchedMEIO:
             out["holding_cost"] = s[0]
             out["backorder_cost"] = s[1]
             out["ordering_cost"] = s[2]
+            out["lost_sales_cost"] = s[4] if len(s) > 4 else np.zeros(self.num_envs)
+            out["lost_units"] = _lost_units(costs, self.num_envs)
         else:
             B = self.num_envs
             out["cost"] = np.zeros(B)
             out["node_costs"] = np.zeros((B, self.num_nodes))
-            for k in ("holding_cost", "backorder_cost", "ordering_cost"):
+            for k in ("holding_cost", "backorder_cost", "ordering_cost", "lost_sales_cost"):
                 out[k] = np.zeros(B)
+            out["lost_units"] = np.zeros(B, np.int64)
         return out
 
     def info_one(self, costs: dynamics.PeriodCosts | None, ip: np.ndarray, i: int = 0) -> dict[str, Any]:
@@ -260,21 +286,30 @@ class BatchedMEIO:
             "cost_factors": st.cost_factors[i].copy(),
         }
         if costs is not None:
-            holding, backorder, ordering, total = costs.sums()[:, i]
+            holding, backorder, ordering, total, lost_cost = costs.sums()[:, i]
             out["cost"] = total
             out["node_costs"] = costs.per_node[i]
+            lost_units = _lost_units(costs, self.num_envs)[i]
         else:
-            holding = backorder = ordering = np.float64(0.0)
+            holding = backorder = ordering = lost_cost = np.float64(0.0)
             out["cost"] = np.float64(0.0)
             out["node_costs"] = np.zeros(self.num_nodes)
+            lost_units = np.int64(0)
         out["holding_cost"] = holding
         out["backorder_cost"] = backorder
         out["ordering_cost"] = ordering
+        out["lost_sales_cost"] = lost_cost
+        out["lost_units"] = lost_units
         return out
+
+
+def _lost_units(costs: dynamics.PeriodCosts, B: int) -> np.ndarray:
+    """(B,) int64 units of market demand lost in the period (zeros when not known)."""
+    return costs.lost_units if costs.lost_units is not None else np.zeros(B, np.int64)
 
 
 INFO_KEYS: tuple[str, ...] = (
     "period", "inventory_position", "on_hand", "market_backorders", "cost_factors",
-    "cost", "node_costs", "holding_cost", "backorder_cost", "ordering_cost",
+    "cost", "node_costs", "holding_cost", "backorder_cost", "ordering_cost", "lost_sales_cost", "lost_units",
 )
 """Info keys of the single and vector envs, at reset and at every step (:meth:`BatchedMEIO.info`)."""

@@ -47,9 +47,10 @@ class MEIOEnv(EpisodeLengthSpec, gym.Env[np.ndarray, np.ndarray]):
 
     ## Reward
     ``-reward_scale * cost`` with ``reward_scale = 1/1000``; cost = holding on hand after
-    fulfilment + backorder cost on units owed to the market + ordering costs (zero in the grid).
+    fulfilment + backorder cost on units owed to the market + ordering costs (zero in the grid)
+    + the lost-sales penalty (zero without lost sales, docs/options.md).
     ``info["cost"]`` has the unscaled cost and ``holding_cost``, ``backorder_cost``,
-    ``ordering_cost`` its parts. Reset and step infos have the same flat keys
+    ``ordering_cost``, ``lost_sales_cost`` its parts; ``lost_units`` counts the units lost. Reset and step infos have the same flat keys
     (:data:`~meio_envs.envs.batch.INFO_KEYS`), NumPy scalars and arrays; the costs are 0 at reset.
 
     ## Starting State
@@ -104,6 +105,7 @@ class MEIOEnv(EpisodeLengthSpec, gym.Env[np.ndarray, np.ndarray]):
         reward_scale: float = 1e-3,
         render_mode: str | None = None,
         max_episode_steps: int | None = None,
+        observe_phase: bool = False,
     ) -> None:
         self.render_mode = check_render_mode(render_mode)
         episode_length = resolve_episode_length(episode_length, max_episode_steps, 128)
@@ -111,6 +113,7 @@ class MEIOEnv(EpisodeLengthSpec, gym.Env[np.ndarray, np.ndarray]):
             scenario, num_envs=1, network=network, episode_length=episode_length, base_stock=base_stock,
             demand_profiles=demand_profiles, lead_time_profiles=lead_time_profiles,
             cost_variation=cost_variation, seed_mode=seed_mode, reward_scale=reward_scale,
+            observe_phase=observe_phase,
         )
         P = self.core.num_nodes
         self.action_space = gym.spaces.Box(-1.0, 1.0, (P,), np.float32)

@@ -37,7 +37,8 @@ class MEIOVectorEnv(EpisodeLengthSpec, VectorEnv):
     Infos follow Gymnasium's vector convention: a dict of arrays with a leading batch axis, each
     key ``k`` with a (B,) bool mask ``_k`` (all True: every copy reports every key). The keys are
     the single env's (:data:`~meio_envs.envs.batch.INFO_KEYS`) at reset and at every step: ``cost``
-    (unscaled), ``holding_cost``, ``backorder_cost``, ``ordering_cost``, ``node_costs`` (B, P),
+    (unscaled), ``holding_cost``, ``backorder_cost``, ``ordering_cost``, ``lost_sales_cost``,
+    ``lost_units``, ``node_costs`` (B, P),
     ``inventory_position`` (B, P), ``on_hand``, ``market_backorders``, ``cost_factors``, ``period``;
     costs are 0 at reset. ``SAME_STEP`` adds ``final_obs`` / ``final_info`` on truncating steps.
 
@@ -63,6 +64,7 @@ class MEIOVectorEnv(EpisodeLengthSpec, VectorEnv):
         autoreset_mode: AutoresetMode | str = AutoresetMode.NEXT_STEP,
         render_mode: str | None = None,
         max_episode_steps: int | None = None,
+        observe_phase: bool = False,
     ) -> None:
         self.render_mode = check_render_mode(render_mode)
         episode_length = resolve_episode_length(episode_length, max_episode_steps, 128)
@@ -70,7 +72,7 @@ class MEIOVectorEnv(EpisodeLengthSpec, VectorEnv):
             scenario, num_envs=num_envs, network=network, episode_length=episode_length,
             base_stock=base_stock, demand_profiles=demand_profiles,
             lead_time_profiles=lead_time_profiles, cost_variation=cost_variation,
-            seed_mode=seed_mode, reward_scale=reward_scale,
+            seed_mode=seed_mode, reward_scale=reward_scale, observe_phase=observe_phase,
         )
         mode = AutoresetMode(autoreset_mode)
         if mode not in (AutoresetMode.NEXT_STEP, AutoresetMode.SAME_STEP):
@@ -128,8 +130,9 @@ class MEIOVectorEnv(EpisodeLengthSpec, VectorEnv):
             costs = core.step_orders(orders)
             for k, v in keep.items():  # undo the step for the copies that only reset
                 getattr(core.state, k)[mask] = v[mask]
-            for arr in (costs.holding, costs.backorder, costs.ordering):
-                arr[mask] = 0.0
+            for arr in (costs.holding, costs.backorder, costs.ordering, costs.lost_sales, costs.lost_units):
+                if arr is not None:
+                    arr[mask] = 0
             ip = core.inventory_position()
         else:
             costs, ip = core.advance(orders)

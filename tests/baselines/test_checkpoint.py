@@ -79,3 +79,13 @@ def test_truncated_foreign_and_mismatched_files(tmp_path: Path) -> None:
     assert load_checkpoint(tmp_path / "none.pt") is None
     with pytest.raises(CheckpointError, match="not a file"):
         load_checkpoint(tmp_path)
+
+
+def test_empty_arrays_round_trip(tmp_path):
+    # A network without disruptions has (B, 0) disruption arrays in its state (issue 16).
+    core = BatchedMEIO("A1", num_envs=2)
+    core.reset(seed=0)
+    save_checkpoint(tmp_path / "c.pt", {"state": core.state})
+    st = load_checkpoint(tmp_path / "c.pt")["state"]
+    assert st.spell_left.shape == (2, 0) and st.down.dtype == bool
+    np.testing.assert_array_equal(st.on_hand, core.state.on_hand)
