@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from meio_envs.validation import MAX_EPISODE_LENGTH, MEIOInputError, exact_int, finite_float, show
+from meio_envs.validation import MAX_EPISODE_LENGTH, MEIOInputError, exact_int, field_mapping, finite_float, show
 
 __all__ = ["MAX_SHOCKS", "DemandPattern"]
 
@@ -112,9 +112,4 @@ class DemandPattern:
         """Build from ``{season_length, season_amplitude, season_phase, trend, shocks}`` (all optional)."""
         if isinstance(data, DemandPattern):
             return data
-        if not isinstance(data, Mapping):
-            raise MEIOInputError(f"demand_pattern must be a mapping with fields {list(_FIELDS)}, got {show(data)}")
-        unknown = sorted(str(k) for k in data if k not in _FIELDS)
-        if unknown:
-            raise MEIOInputError(f"demand_pattern: unknown fields {unknown}; allowed: {list(_FIELDS)}")
-        return cls(**data)
+        return cls(**field_mapping("demand_pattern", data, _FIELDS))

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from meio_envs.distributions import Distribution, Fixed, check_pmf, distribution_from_dict
-from meio_envs.validation import MAX_EPISODE_LENGTH, MEIOInputError, exact_int, finite_float, show
+from meio_envs.validation import MAX_EPISODE_LENGTH, MEIOInputError, exact_int, field_mapping, finite_float, show
 
 __all__ = ["MAX_WINDOWS", "Disruption"]
 
@@ -103,9 +103,4 @@ class Disruption:
         """Build from ``{start_probability, spell_length, schedule}`` (at least one of the first or last)."""
         if isinstance(data, Disruption):
             return data
-        if not isinstance(data, Mapping):
-            raise MEIOInputError(f"disruption must be a mapping with fields {list(_FIELDS)}, got {show(data)}")
-        unknown = sorted(str(k) for k in data if k not in _FIELDS)
-        if unknown:
-            raise MEIOInputError(f"disruption: unknown fields {unknown}; allowed: {list(_FIELDS)}")
-        return cls(**data)
+        return cls(**field_mapping("disruption", data, _FIELDS))

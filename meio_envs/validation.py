@@ -203,6 +203,16 @@ def range_pair(name: str, value: Any, lo: float, hi: float) -> tuple[float, floa
     return a, b
 
 
+def field_mapping(name: str, value: Any, fields: Sequence[str]) -> Mapping[str, Any]:
+    """``value`` if it is a mapping whose keys are all in ``fields``, else a MEIOInputError naming them."""
+    if not isinstance(value, Mapping):
+        raise MEIOInputError(f"{name} must be a mapping with fields {list(fields)}, got {show(value)}")
+    unknown = sorted(str(k) for k in value if k not in fields)
+    if unknown:
+        raise MEIOInputError(f"{name}: unknown fields {unknown}; allowed: {list(fields)}")
+    return value
+
+
 def seed_value(name: str, value: Any, copies: int = 1) -> int:
     """A reset seed: an integer with ``0 <= seed`` and ``seed + copies - 1`` inside int64.
 
