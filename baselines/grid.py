@@ -201,6 +201,10 @@ def publish(records: Iterable[Mapping[str, Any]], to: str | Path, *, allow_dirty
             continue
         if str(r.get("preset") or "").startswith("smoke"):
             raise RecordError(f"{r['trial_id']} ran the smoke budget: smoke records only check the pipeline")
+        if len(r["provenance"].get("code_history") or []) > 1 and not allow_dirty:
+            commits = ", ".join(str(c.get("git_commit"))[:10] for c in r["provenance"]["code_history"])
+            raise RecordError(f"{r['trial_id']} was resumed under other code than it started with ({commits}); "
+                              "pass --allow-dirty to publish it anyway")
         if r["provenance"].get("git_dirty") and not allow_dirty:
             raise RecordError(f"{r['trial_id']} ran from a git tree with uncommitted changes (commit "
                               f"{r['provenance'].get('git_commit')}): its code cannot be recovered; "
@@ -264,7 +268,7 @@ def _parser() -> argparse.ArgumentParser:
     pb.add_argument("--models", nargs="+")
     pb.add_argument("--preset", choices=PRESETS)
     pb.add_argument("--trial-ids", nargs="+")
-    pb.add_argument("--allow-dirty", action="store_true", help="publish records run from an uncommitted tree")
+    pb.add_argument("--allow-dirty", action="store_true", help="publish records run from an uncommitted tree, or resumed under other code than they started with")
     sub.add_parser("report", help="the grid's tables and figures from records (meio grid report --help)",
                    add_help=False)
     return ap

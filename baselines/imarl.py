@@ -73,7 +73,7 @@ from baselines.common.records import TrialIdentity, utc_now
 from baselines.common.rollout import RolloutBuffer, RolloutState, collect_rollout, per_copy, per_trial, train_seed_offset
 from baselines.common.stacked import load_trial_state, stack_modules, trial_state
 from baselines.common.train_loop import LearningCurve, make_progress, rng_state, set_costs
-from baselines.common.trial import check_budget, check_run_name, finish, result_config, summary_line
+from baselines.common.trial import check_budget, check_run_name, code_history, finish, result_config, summary_line
 from meio_envs.envs.batch import BatchedMEIO
 from meio_envs.envs.batched_ma import BatchedMultiAgent
 from meio_envs.evaluation import EVAL_SEED, EvalResult, da_policy, evaluate, evaluate_many
@@ -732,6 +732,7 @@ def _run_batch(slots: Sequence[Slot], trainer: BatchTrainer | None,
             st = s.payload["state"]
             master.bit_generator.state = s.payload["master_rng"]
             # the global RNG state saved with it is not restored: every iteration seeds torch from its own seed
+        st["code"] = code_history(st.get("code"))  # saved with every checkpoint, in the record at the end
         runs.append(_TrialRun(s, st, master, LearningCurve(s.run_dir, rows=st["curve"], tensorboard=s.args.tensorboard),
                               time.perf_counter() - st["elapsed"], batch_size=len(slots)))
     bar = make_progress(args.episodes_per_iteration * args.episode_length, desc="imarl", disable=not args.progress)
@@ -836,7 +837,8 @@ def _finish(r: _TrialRun, heuristic_cost: float, device: torch.device) -> dict[s
         "run_dir": str(run_dir), "curve": str(run_dir / "curve.csv"), "iterations": str(run_dir / "iterations.csv"),
         "best_model": str(run_dir / "best.pt"), "batched_trials": r.batch_size,
     }
-    return finish(run_dir, r.slot.identity, result, str(device), st.get("started_at", utc_now()), wall)
+    return finish(run_dir, r.slot.identity, result, str(device), st.get("started_at", utc_now()), wall,
+                  code=st["code"])
 
 
 # ----------------------------------------------------------------------------- CLI

@@ -60,7 +60,7 @@ from baselines.common.stacked import (
     trial_state,
 )
 from baselines.common.train_loop import EvalSchedule, LearningCurve, make_progress, set_costs
-from baselines.common.trial import check_budget, check_run_name, finish, result_config, summary_line
+from baselines.common.trial import check_budget, check_run_name, code_history, finish, result_config, summary_line
 from meio_envs.envs.batch import BatchedMEIO
 from meio_envs.envs.batched_ma import BatchedMultiAgent, graph_inputs
 from meio_envs.evaluation import EVAL_SEED, da_policy, evaluate, evaluate_many
@@ -411,6 +411,7 @@ def _train_batch(slots: Sequence[Slot]) -> list[dict[str, Any] | None]:
             noises[k].set_state(p["noise"])
             np_rngs[k].bit_generator.state = p["np_rng"]
             st.update(p["state"])
+        st["code"] = code_history(st.get("code"))  # saved with every checkpoint, in the record at the end
         states.append(st)
     if slots[0].payload is not None:
         stack_optimizer_states(optimizer, [s.payload["optimizer"] for s in slots])  # type: ignore[index]
@@ -541,7 +542,8 @@ def _train_batch(slots: Sequence[Slot]) -> list[dict[str, Any] | None]:
             "updates": st["updates"], "run_dir": str(s.run_dir), "curve": str(s.run_dir / "curve.csv"),
             "best_model": str(s.run_dir / "best.pt"), "batched_trials": K,
         }
-        records.append(finish(s.run_dir, s.identity, result, str(device), st.get("started_at", utc_now()), wall))
+        records.append(finish(s.run_dir, s.identity, result, str(device), st.get("started_at", utc_now()), wall,
+                              code=st["code"]))
     return records
 
 

@@ -45,7 +45,7 @@ from baselines.common.checkpoint import load_checkpoint, save_checkpoint
 from baselines.common.device import resolve_device
 from baselines.common.records import TrialIdentity, utc_now
 from baselines.common.trial import (
-    check_budget, check_run_name, finish, finished_result, open_run_dir, result_config, run_and_record,
+    check_budget, check_run_name, code_history, finish, finished_result, open_run_dir, result_config, run_and_record,
     summary_line,
 )
 from baselines.common.train_loop import (
@@ -245,6 +245,7 @@ class _Trainer:
         self.started = False
         self.finished = False
         self.started_at = utc_now()
+        self.code = code_history(None)
         rows: list[dict[str, Any]] = []
         ckpt = load_checkpoint(self.dir / "checkpoint.pt") if args.resume else None
         if ckpt is not None:
@@ -271,6 +272,7 @@ class _Trainer:
             "rng": rng_state(), "tracker": self.tracker.state_dict(), "curve_rows": list(self.curve.rows),
             "schedule_next_at": self.schedule.next_at, "wall_time_s": self.wall(),
             "heuristic_cost": self.heuristic, "finished": self.finished, "started_at": self.started_at,
+            "code": self.code,
         }
 
     def _restore(self, ck: dict[str, Any]) -> list[dict[str, Any]]:
@@ -294,6 +296,7 @@ class _Trainer:
         self.started = True
         self.finished = bool(ck.get("finished", False))
         self.started_at = ck.get("started_at", self.started_at)
+        self.code = code_history(ck.get("code"))
         return list(ck["curve_rows"])
 
     def save(self) -> None:
@@ -372,7 +375,8 @@ class _Trainer:
         }
 
     def record(self) -> dict[str, Any]:
-        return finish(self.dir, self.args.identity(), self.result(), self.device, self.started_at, self.wall())
+        return finish(self.dir, self.args.identity(), self.result(), self.device, self.started_at, self.wall(),
+                      code=self.code)
 
 
 def run_trial(args: Args) -> dict[str, Any] | None:

@@ -176,6 +176,12 @@ def _versions() -> dict[str, str | None]:
     return out
 
 
+def code_version() -> dict[str, Any]:
+    """``{"git_commit", "git_dirty"}`` of the code running now (None/None outside a git clone)."""
+    commit, dirty = _git_commit()
+    return {"git_commit": commit, "git_dirty": dirty}
+
+
 def provenance(device: str, started_at: str, wall_time_s: float, **extra: Any) -> dict[str, Any]:
     """Where and with what a trial ran: versions, git commit, device, CPUs, host and timestamps."""
     commit, dirty = _git_commit()

@@ -22,7 +22,7 @@ import os
 import shutil
 import sys
 import traceback
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import asdict, is_dataclass
 from pathlib import Path
@@ -35,6 +35,7 @@ from baselines.common.records import (
     ResultsStore,
     TrialIdentity,
     canonical,
+    code_version,
     make_record,
     provenance,
 )
@@ -44,6 +45,7 @@ __all__ = [
     "ConfigMismatch",
     "check_budget",
     "check_run_name",
+    "code_history",
     "evaluation_line",
     "failed_record",
     "finish",
@@ -148,12 +150,33 @@ def finished_result(run_dir: str | os.PathLike[str], identity: TrialIdentity) ->
     return rec if rec.get("trial_id") == identity.trial_id and rec.get("status") == "finished" else None
 
 
+def code_history(previous: Sequence[Mapping[str, Any]] | None) -> list[dict[str, Any]]:
+    """The code versions a trial has trained under: ``previous`` (kept in its checkpoint) and the one
+    running now, appended when it differs from the last. A trainer calls this when it starts or
+    resumes a trial and saves the list with every checkpoint."""
+    hist = [dict(x) for x in previous or []]
+    now = code_version()
+    if not hist or hist[-1] != now:
+        hist.append(now)
+    return hist
+
+
 def finish(run_dir: str | os.PathLike[str], identity: TrialIdentity, result: Mapping[str, Any], device: str,
-           started_at: str, wall_time_s: float, preset: str | None = None) -> dict[str, Any]:
-    """Write and return the finished record of the trial (``<run>/result.json``)."""
+           started_at: str, wall_time_s: float, preset: str | None = None,
+           code: Sequence[Mapping[str, Any]] | None = None) -> dict[str, Any]:
+    """Write and return the finished record of the trial (``<run>/result.json``).
+
+    ``code``: the trial's :func:`code_history`. When it was resumed under other code than it started
+    with, the provenance lists every version (``code_history``), and a version with uncommitted
+    changes anywhere in it marks the record ``git_dirty``: the record must say all that produced it.
+    """
     res = dict(result)
     res.setdefault("run_dir", str(run_dir))
-    rec = make_record(identity, res, provenance(device, started_at, wall_time_s), preset=preset)
+    prov = provenance(device, started_at, wall_time_s)
+    if code and len(code) > 1:
+        prov["code_history"] = [dict(c) for c in code]
+        prov["git_dirty"] = bool(prov.get("git_dirty")) or any(bool(c.get("git_dirty")) for c in code)
+    rec = make_record(identity, res, prov, preset=preset)
     atomic_write_text(Path(run_dir) / RESULT_FILE, json.dumps(rec, indent=2, sort_keys=True) + "\n")
     return rec
 

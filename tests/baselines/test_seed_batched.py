@@ -311,3 +311,26 @@ def test_cli_seeds_writes_k_folders_records_and_lines(tmp_path, capsys) -> None:
     out = capsys.readouterr().out
     assert "A1 imarl seed 5:" in out and "A1 imarl seed 6:" in out
     assert json.loads((tmp_path / "imarl/A1/seed6/result.json").read_text())["seed"] == 6
+
+
+def test_a_trial_resumed_under_other_code_says_so_and_is_not_published_silently(tmp_path, monkeypatch) -> None:
+    """Every record must say exactly what produced it: a trial started under one commit and resumed
+    under another lists both versions, and ``meio grid publish`` refuses it unless told otherwise."""
+    from baselines.common import trial as trial_mod
+    from baselines.common.records import RecordError
+    from baselines.grid import publish
+
+    versions = iter([{"git_commit": "a" * 40, "git_dirty": False}, {"git_commit": "b" * 40, "git_dirty": False}])
+    current = {"v": next(versions)}
+    monkeypatch.setattr(trial_mod, "code_version", lambda: dict(current["v"]))
+    assert mappo.run_trial(marl(tmp_path, seed=0, episodes=32, stop_after=2)) is None  # killed under commit a
+    current["v"] = next(versions)
+    rec = mappo.run_trial(marl(tmp_path, seed=0, episodes=32))  # resumed and finished under commit b
+    hist = rec["provenance"]["code_history"]
+    assert [h["git_commit"] for h in hist] == ["a" * 40, "b" * 40]
+    with pytest.raises(RecordError, match="resumed under other code"):
+        publish([rec], tmp_path / "pub.jsonl")
+    assert publish([rec], tmp_path / "pub.jsonl", allow_dirty=True) == (1, 0)
+    # an uninterrupted trial under one version carries no history
+    solo = mappo.run_trial(marl(tmp_path / "solo", seed=0, episodes=32))
+    assert "code_history" not in solo["provenance"]
