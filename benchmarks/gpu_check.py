@@ -71,7 +71,7 @@ def main() -> None:
     devices = [d for d in a.devices if d == "cpu" or torch.cuda.is_available()]
     if "cuda" in a.devices and "cuda" not in devices:
         print("no CUDA device here: CPU rows only (run this script on a machine with a GPU for the ratio)")
-    else:
+    elif "cuda" in devices:
         print(f"GPU: {torch.cuda.get_device_name(0)}, torch {torch.__version__}")
     rows = []
     for sc in a.scenarios:
