@@ -11,7 +11,8 @@
 
 Trials go to ``--out`` (default ``runs/grid``): run folders ``<out>/<model>/<scenario>/<trial id>``
 and the results store ``<out>/results.jsonl``. The published results in
-``benchmarks/results/results.jsonl`` change only through ``meio grid publish``.
+``benchmarks/results/results.jsonl`` change only through ``meio grid publish``, which also copies
+each published trial's learning curve to ``benchmarks/results/curves/<trial id>.csv``.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from typing import Any
 
 from baselines.common.files import atomic_write_text
 from baselines.common.records import RecordError, ResultsStore, read_records
+from baselines.curve_archive import archive_curves
 from baselines.grid_runner import GRID_MODELS, GridAborted, TrialSpec, run_trials
 from baselines.presets import PRESETS, preset_options
 
@@ -223,12 +225,20 @@ def _publish(args: argparse.Namespace) -> int:
             and (not args.models or r["model"] in args.models)
             and (not args.preset or r.get("preset") == args.preset)
             and (not args.trial_ids or r["trial_id"] in args.trial_ids)]
+    roots = [Path(r) for r in args.runs] if args.runs else [
+        a for p in args.results for a in Path(p).resolve().parents]  # the folder the run paths start from is above the store
+    archive = Path(args.to).parent / "curves"
     try:
         added, dup = publish(pick, args.to, allow_dirty=args.allow_dirty)
+        curves, missing = archive_curves([r for r in pick if r["status"] == "finished"], roots, archive)
     except RecordError as e:
         print(f"meio grid publish: {e}", file=sys.stderr)
         return 2
-    print(f"published {added} new records into {args.to} ({dup} were there already)")
+    print(f"published {added} new records into {args.to} ({dup} were there already); "
+          f"archived {curves} learning curves in {archive}")
+    if missing:
+        print(f"no curve file found for {len(missing)} records ({', '.join(missing[:5])}"
+              f"{', ...' if len(missing) > 5 else ''}); pass --runs with the folder their run paths start from")
     return 0
 
 
@@ -268,6 +278,9 @@ def _parser() -> argparse.ArgumentParser:
     pb.add_argument("--models", nargs="+")
     pb.add_argument("--preset", choices=PRESETS)
     pb.add_argument("--trial-ids", nargs="+")
+    pb.add_argument("--runs", nargs="+", metavar="DIR",
+                    help="folders the records' run paths start from, for their learning curves "
+                         "(default: the folders above each --results store)")
     pb.add_argument("--allow-dirty", action="store_true", help="publish records run from an uncommitted tree, or resumed under other code than they started with")
     sub.add_parser("report", help="the grid's tables and figures from records (meio grid report --help)",
                    add_help=False)

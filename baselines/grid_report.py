@@ -16,8 +16,10 @@ the base-stock table (``benchmarks/results/heuristics_all.csv``) it writes into 
 - with ``--policies PERIODS``: ``policy_<scenario>_<model>_<preset>.png``, the best trial's learned
   policy (order against inventory position per stock point, next to DA's base-stock line; the
   report's Figure 10), where the trial's model file is present;
-- ``curves_<scenario>.png``: learning curves per model (evaluation cost against training episodes,
-  one line per trial; the report's Figure 8), where the trials' ``curve.csv`` files are present.
+- ``curves_<scenario>_<model>.png``: a cell's learning curves (evaluation cost against training
+  episodes, one line per trial, line style per budget preset; the report's Figure 8), from the
+  curves that ``meio grid publish`` archived next to the records (:mod:`baselines.curve_archive`)
+  or from the trials' run folders.
 
 Every figure and table says which budget (preset and episodes) each cell used.
 """
@@ -29,12 +31,13 @@ import csv
 import io
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from baselines.common.files import atomic_write_text
 from baselines.common.records import read_records
+from baselines.curve_archive import archived_curve, find_run_file, trial_curve
 from baselines.grid import PUBLISHED, summarise
 
 LEADERBOARD_HEAD = """# Leaderboard
@@ -52,6 +55,7 @@ settings (experiments.md); `smoke` rows are never published.
 __all__ = ["LEADERBOARD_HEAD", "MODEL_ORDER", "base_stock_costs", "report_cli", "write_report"]
 
 HEURISTICS = PUBLISHED.parent / "heuristics_all.csv"
+CURVES = PUBLISHED.parent / "curves"
 MODEL_ORDER = ("sarl", "sarl-gnn", "marl", "marl-gnn", "imarl", "imarl-random", "a2c")
 
 
@@ -172,49 +176,47 @@ def _trials_plot(records: Sequence[Mapping[str, Any]], path: Path) -> None:
     plt.close(fig)
 
 
-def _find(rel: str, roots: Sequence[Path]) -> Path | None:
-    p = Path(rel)
-    if p.is_absolute():
-        return p if p.exists() else None
-    return next((r / p for r in roots if (r / p).exists()), None)
+_PRESET_STYLE = {"report": "-", "quick": "--", "legacy": ":"}
 
 
-def _curves(records: Sequence[Mapping[str, Any]], scenario: str, path: Path, roots: Sequence[Path]) -> bool:
+def _curves(records: Sequence[Mapping[str, Any]], scenario: str, model: str, path: Path,
+            roots: Sequence[Path], archives: Sequence[Path]) -> str:
+    """Draw one cell's learning curves (every preset of ``model`` on ``scenario``) into ``path``.
+
+    Returns "drawn", "none" (no trial's curve at hand) or "kept": some trials' curves are at hand but
+    not all, and ``path`` exists already; it then stays as it was rather than lose lines.
+    """
+    cell = [r for r in records if r["status"] == "finished" and r["scenario"] == scenario and r["model"] == model
+            and (r["result"].get("curve") or any(archived_curve(r["trial_id"], a).is_file() for a in archives))]
+    found = [(r, c) for r in cell if (c := trial_curve(r, roots, archives))]
+    if not found:
+        return "none"
+    if len(found) < len(cell) and path.exists():
+        return "kept"
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    drawn = False
     fig, ax = plt.subplots(figsize=(6, 3.5))
-    colours = {m: f"C{i}" for i, m in enumerate(MODEL_ORDER)}
-    heur = None
-    for r in records:
-        if r["status"] != "finished" or r["scenario"] != scenario or not r["result"].get("curve"):
-            continue
-        p = _find(r["result"]["curve"], roots)
-        if p is None:
-            continue
-        with p.open(newline="") as fh:
-            rows = list(csv.DictReader(fh))
-        if not rows:
-            continue
-        label = r["model"] if not any(ln.get_label() == r["model"] for ln in ax.get_lines()) else None
-        ax.plot([float(x["episodes"]) for x in rows], [float(x["eval_cost"]) for x in rows],
-                color=colours.get(r["model"], "k"), lw=0.8, alpha=0.8, label=label)
-        heur = r["result"]["heuristic_cost"]
-        drawn = True
-    if drawn:
-        ax.axhline(heur, color="k", ls="--", lw=0.8, label="DA")
-        ax.set_xlabel("training episodes")
-        ax.set_ylabel("evaluation cost (log scale)")
-        ax.set_yscale("log")  # early evaluations cost 10-100x DA; a linear axis would hide the end
-        ax.set_title(f"{scenario}: learning curves (one line per trial)", fontsize=9)
-        ax.legend(fontsize=7)
-        fig.tight_layout()
-        fig.savefig(path, dpi=120)
+    colour = f"C{MODEL_ORDER.index(model)}" if model in MODEL_ORDER else "C7"
+    labelled: set[str] = set()
+    for r, rows in sorted(found, key=lambda x: (str(x[0].get("preset")), x[0]["seed"])):
+        preset = str(r.get("preset"))
+        ax.plot([x["episodes"] for x in rows], [x["eval_cost"] for x in rows], color=colour, lw=0.8, alpha=0.8,
+                ls=_PRESET_STYLE.get(preset, "-."), label=None if preset in labelled else f"{model}, {preset}")
+        labelled.add(preset)
+    ax.axhline(found[0][0]["result"]["heuristic_cost"], color="k", ls="--", lw=0.8, label="DA")
+    ax.set_xlabel("training episodes")
+    ax.set_ylabel("evaluation cost (log scale)")
+    ax.set_yscale("log")  # early evaluations cost 10-100x DA; a linear axis would hide the end
+    missing = f"; {len(cell) - len(found)} trials' curves not at hand" if len(found) < len(cell) else ""
+    ax.set_title(f"{scenario}, {model}: learning curves ({len(found)} trials, one line each{missing})", fontsize=9)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
     plt.close(fig)
-    return drawn
+    return "drawn"
 
 
 def _policy_plots(records: Sequence[Mapping[str, Any]], out: Path,
@@ -232,7 +234,7 @@ def _policy_plots(records: Sequence[Mapping[str, Any]], out: Path,
             best[key] = r
     written = []
     for (sc, model, preset), r in sorted(best.items()):
-        f = _find(r["result"]["best_model"], roots)
+        f = find_run_file(r["result"]["best_model"], roots)
         if f is None:
             continue
         p = out / f"policy_{sc}_{model}_{preset}.png"
@@ -243,13 +245,17 @@ def _policy_plots(records: Sequence[Mapping[str, Any]], out: Path,
 
 
 def write_report(records: Sequence[Mapping[str, Any]], out: str | Path, heuristics: str | Path = HEURISTICS,
-                 root: str | Path | Sequence[str | Path] = ".", policies: int = 0) -> list[Path]:
+                 root: str | Path | Sequence[str | Path] = ".", policies: int = 0,
+                 archives: Sequence[str | Path] = (CURVES,), say: Callable[[str], None] = print) -> list[Path]:
     """Write the tables and figures into ``out``; returns the files written.
 
-    ``root``: the folder (or folders, searched in order) that the records' relative run paths
-    (``result.curve``, ``result.best_model``) start from; trials whose files are in none of them
-    have no curve or policy plot. ``policies`` > 0 also draws the best trial's learned policy per
-    scenario, model and preset (the report's Figure 10), simulated for that many periods.
+    Learning curves come from ``archives`` (folders of curves kept by ``meio grid publish``) first,
+    then from the run folders: ``root`` is the folder (or folders, searched in order) that the
+    records' relative run paths (``result.curve``, ``result.best_model``) start from. A trial whose
+    files are in none of them has no curve or policy plot; a cell's curve figure that exists already
+    is not redrawn with fewer trials than the cell has. ``policies`` > 0 also draws the best trial's
+    learned policy per scenario, model and preset (the report's Figure 10), simulated for that many
+    periods.
     """
     roots = [Path(root)] if isinstance(root, (str, Path)) else [Path(r) for r in root]
     out = Path(out)
@@ -274,10 +280,15 @@ def write_report(records: Sequence[Mapping[str, Any]], out: str | Path, heuristi
     p = out / "trials.png"
     _trials_plot(records, p)
     written.append(p)
-    for sc in sorted({r["scenario"] for r in rows}, key=_scenario_key):
-        p = out / f"curves_{sc}.png"
-        if _curves(records, sc, p, roots):
+    arch = [Path(a) for a in archives]
+    for sc, model in sorted({(r["scenario"], r["model"]) for r in rows},
+                            key=lambda x: (_scenario_key(x[0]), _model_key(x[1]))):
+        p = out / f"curves_{sc}_{model}.png"
+        done = _curves(records, sc, model, p, roots, arch)
+        if done == "drawn":
             written.append(p)
+        elif done == "kept":
+            say(f"kept {p}: some of its trials' curves are neither archived nor under {', '.join(map(str, roots))}")
     if policies > 0:
         written += _policy_plots(records, out, roots, policies)
     p = out / "figures.md"
@@ -291,16 +302,24 @@ def _figures_page(out: Path) -> str:
     are only redrawn where the run folders are at hand, so older ones stay as they were)."""
     lines = ["# Grid figures", "",
              "Made by `meio grid report` from the trial records; the table is in [grid.md](grid.md).", ""]
-    sections = (("Savings against DA (report Figures 5 and 6)", "savings_*.png"),
-                ("Trials against the benchmark (report Figure 7)", "trials.png"),
-                ("Learning curves (report Figure 8, Appendix C)", "curves_*.png"),
-                ("Learned policies (report Figure 10, Appendix D)", "policy_*.png"))
-    for title, pattern in sections:
-        files = sorted(out.glob(pattern), key=lambda f: [_scenario_key(x) if i == 1 else x
-                                                         for i, x in enumerate(f.stem.split("_"))])
+    def cell_curves(f: Path) -> bool:
+        return f.stem.count("_") >= 2
+
+    sections = (("Savings against DA (report Figures 5 and 6)", "savings_*.png", None, ""),
+                ("Trials against the benchmark (report Figure 7)", "trials.png", None, ""),
+                ("Learning curves (report Figure 8, Appendix C)", "curves_*.png", cell_curves,
+                 "One figure per scenario and model, from the curves archived with the records."),
+                ("Learning curves of earlier runs", "curves_*.png", lambda f: not cell_curves(f),
+                 "All models of a scenario in one panel, drawn from run folders before curves were archived "
+                 "with the records; they show the trials published at that time and are not redrawn."),
+                ("Learned policies (report Figure 10, Appendix D)", "policy_*.png", None, ""))
+    for title, pattern, keep, intro in sections:
+        files = sorted((f for f in out.glob(pattern) if keep is None or keep(f)),
+                       key=lambda f: [_scenario_key(x) if i == 1 else _model_key(x) if i == 2 else x
+                                      for i, x in enumerate(f.stem.split("_"))])
         if not files:
             continue
-        lines += [f"## {title}", ""]
+        lines += [f"## {title}", ""] + ([intro, ""] if intro else [])
         lines += [f"![{f.stem}]({f.name})" + "\n" for f in files]
     return "\n".join(lines)
 
@@ -314,7 +333,10 @@ def report_cli(argv: Sequence[str]) -> int:
     ap.add_argument("--heuristics", default=str(HEURISTICS), help="the base-stock table (meio heuristic --all)")
     ap.add_argument("--preset", default=None, help="only experiments run with this budget preset")
     ap.add_argument("--runs", nargs="+", default=["."], metavar="DIR",
-                    help="folders the records' run paths start from, searched in order (for the learning curves)")
+                    help="folders the records' run paths start from, searched in order (for learning curves "
+                         "that are not archived, and for model files)")
+    ap.add_argument("--curves", nargs="+", default=[str(CURVES)], metavar="DIR",
+                    help="folders of archived learning curves (<trial id>.csv), searched before --runs")
     ap.add_argument("--policies", type=int, default=0, metavar="PERIODS",
                     help="also plot each cell's best learned policy (order vs inventory position), simulated "
                          "for PERIODS periods (e.g. 20000), where its model file is under --runs")
@@ -325,7 +347,7 @@ def report_cli(argv: Sequence[str]) -> int:
     recs = [r for p in a.results for r in read_records(p)]
     if a.preset:
         recs = [r for r in recs if r.get("preset") == a.preset]
-    files = write_report(recs, a.out, a.heuristics, a.runs, a.policies)
+    files = write_report(recs, a.out, a.heuristics, a.runs, a.policies, archives=a.curves)
     if files and a.leaderboard:
         atomic_write_text(a.leaderboard, LEADERBOARD_HEAD.format(sources=", ".join(f"`{p}`" for p in a.results))
                           + (Path(a.out) / "grid.md").read_text())

@@ -187,7 +187,7 @@ def test_seed_batched_grid_task_equals_solo_trials_and_shares_core_hours(tmp_pat
     from baselines.grid_report import write_report
 
     names = {f.name for f in write_report(b, tmp_path / "rep", tmp_path / "none.csv", policies=300)}
-    assert "policy_A1_marl_custom.png" in names and "curves_A1.png" in names
+    assert "policy_A1_marl_custom.png" in names and "curves_A1_marl.png" in names
     page = (tmp_path / "rep" / "figures.md").read_text()  # every figure of the folder is shown on one page
     for name in names - {"grid.csv", "grid.md", "figures.md"}:
         assert f"]({name})" in page
@@ -237,8 +237,74 @@ def test_report_finds_learning_curves_under_any_of_several_run_roots(tmp_path: P
     recs = [dict(r, result=dict(r["result"], curve=f"runs/s{r['seed']}/curve.csv")) for r in store.records()]
     for seed, root in ((0, tmp_path / "first"), (1, tmp_path / "second")):
         (root / f"runs/s{seed}").mkdir(parents=True)
-        (root / f"runs/s{seed}/curve.csv").write_text("episodes,eval_cost\n0,500\n100,120\n")
-    names = {f.name for f in write_report(recs, tmp_path / "rep", tmp_path / "none.csv", [tmp_path / "first"])}
-    assert "curves_A1.png" in names  # seed 0's curve found
-    names = {f.name for f in write_report(recs, tmp_path / "rep2", tmp_path / "none.csv", [tmp_path / "elsewhere"])}
-    assert "curves_A1.png" not in names  # no curve file under the given root: no figure, no error
+        (root / f"runs/s{seed}/curve.csv").write_text("episodes,env_steps,eval_cost,best_cost\n0,0,500,500\n"
+                                                       "100,800,120,120\n")
+    both = [tmp_path / "first", tmp_path / "second"]
+    names = {f.name for f in write_report(recs, tmp_path / "rep", tmp_path / "none.csv", both, archives=[])}
+    assert "curves_A1_fake.png" in names  # seed 0's curve under the first root, seed 1's under the second
+    names = {f.name for f in write_report(recs, tmp_path / "rep2", tmp_path / "none.csv", [tmp_path / "elsewhere"],
+                                          archives=[])}
+    assert "curves_A1_fake.png" not in names  # no curve file under the given root: no figure, no error
+
+
+def test_publish_archives_curves_and_report_redraws_from_the_archive_alone(tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    from baselines.curve_archive import COLUMNS, CurveError, archive_curves, read_curve
+    from baselines.grid_report import write_report
+
+    src = tmp_path / "work" / "runs" / "grid" / "results.jsonl"
+    run_trials([TrialSpec("fake", "A1", s, {}, str(tmp_path / "work" / "runs"), "quick", module=FAKE)
+                for s in (0, 1, 2)], ResultsStore(src), use_ray=False, live=False, say=lambda s: None)
+    # run paths relative to the folder the grid ran in, as the real runner writes them
+    recs = [dict(r, result=dict(r["result"], curve=str(Path(r["result"]["curve"]).relative_to(tmp_path / "work"))),
+                 provenance=dict(r["provenance"], git_dirty=False)) for r in read_records(src)]
+    clean = tmp_path / "work" / "clean.jsonl"  # the CLI finds the run folders above the store by default
+    for r in recs:
+        ResultsStore(clean).append(r)
+    pub = tmp_path / "pub" / "results.jsonl"
+    assert grid.grid_cli(["publish", "--results", str(clean), "--to", str(pub)]) == 0
+    arch = tmp_path / "pub" / "curves"
+    files = sorted(arch.glob("*.csv"))
+    assert [f.stem for f in files] == sorted(r["trial_id"] for r in recs)
+    rows = read_curve(files[0])
+    head = files[0].read_text().splitlines()[0]
+    assert head == ",".join(COLUMNS)  # wall time left out: the archive is deterministic
+    assert [r["episodes"] for r in rows] == [10, 20, 30] and rows[-1]["eval_cost"] in (100.0, 99.0, 98.0)
+    # publishing again adds nothing; a different curve under the same trial id is refused
+    assert archive_curves(recs, [tmp_path / "work"], arch) == (0, [])
+    run = tmp_path / "work" / recs[0]["result"]["curve"]
+    run.write_text(run.read_text().replace("\n30,", "\n31,"))
+    with pytest.raises(CurveError, match="never changes"):
+        archive_curves(recs[:1], [tmp_path / "work"], arch)
+    assert archive_curves([dict(recs[0], trial_id="fake-A1-s9-x")], [tmp_path / "nowhere"], arch) == (0, ["fake-A1-s9-x"])
+
+    # the report draws the cell's curves from the archive with no run folder at hand
+    rep = tmp_path / "rep"
+    names = {f.name for f in write_report(recs, rep, tmp_path / "none.csv", [tmp_path / "nowhere"], archives=[arch])}
+    assert "curves_A1_fake.png" in names
+    before = (rep / "curves_A1_fake.png").read_bytes()
+    # one trial's curve gone: the existing figure is kept, not redrawn with fewer lines
+    files[0].unlink()
+    said: list[str] = []
+    names = {f.name for f in write_report(recs, rep, tmp_path / "none.csv", [tmp_path / "nowhere"], archives=[arch],
+                                          say=said.append)}
+    assert "curves_A1_fake.png" not in names and (rep / "curves_A1_fake.png").read_bytes() == before
+    assert any("kept" in s and "curves_A1_fake.png" in s for s in said)
+    assert "curves_A1_fake.png" in (rep / "figures.md").read_text()
+
+
+@pytest.mark.parametrize("text, match", [
+    ("episodes,eval_cost\n0,5\n", "no column env_steps, best_cost"),
+    ("episodes,env_steps,eval_cost,best_cost\n0,0,nan,1\n", "finite"),
+    ("episodes,env_steps,eval_cost,best_cost\n0,0,x,1\n", "must be numbers"),
+    ("episodes,env_steps,eval_cost,best_cost\n5,0,1,1\n4,0,1,1\n", "never decrease"),
+])
+def test_curve_files_are_checked(tmp_path: Path, text: str, match: str) -> None:
+    from baselines.curve_archive import CurveError, archived_curve, read_curve
+
+    p = tmp_path / "c.csv"
+    p.write_text(text)
+    with pytest.raises(CurveError, match=match):
+        read_curve(p)
+    with pytest.raises(CurveError, match="cannot name a curve file"):
+        archived_curve("../../etc/passwd", tmp_path)

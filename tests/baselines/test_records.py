@@ -110,6 +110,19 @@ def test_published_results_follow_the_schema() -> None:
     assert all(r["status"] == "finished" for r in recs)
 
 
+def test_archived_curves_belong_to_published_trials() -> None:
+    from baselines.curve_archive import read_curve
+    from baselines.grid import PUBLISHED
+
+    recs = {r["trial_id"]: r for r in read_records(PUBLISHED)}
+    for f in sorted((PUBLISHED.parent / "curves").glob("*")):
+        assert f.suffix == ".csv" and f.stem in recs, f"{f.name} is not the curve of a published trial"
+        rows = read_curve(f)  # columns, finite numbers, episodes never decreasing
+        res = recs[f.stem]["result"]
+        assert rows and rows[-1]["episodes"] <= res["episodes"], f"{f.name} runs past its trial's budget"
+        assert min(r["eval_cost"] for r in rows) >= 0
+
+
 def test_atomic_write_gives_new_files_normal_permissions_and_keeps_existing_ones(tmp_path) -> None:
     import os
 

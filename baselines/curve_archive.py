@@ -1,0 +1,126 @@
+"""Learning curves kept next to the published records, so the grid's learning-curve figures can be
+redrawn from the repository alone.
+
+A trial's ``curve.csv`` lives in its run folder, which exists only on the machine that trained it.
+``meio grid publish`` therefore copies the deterministic columns of each published trial's curve
+(:data:`COLUMNS`; wall time is left out) to ``<published store's folder>/curves/<trial id>.csv``,
+and ``meio grid report`` reads a trial's curve from there first and from its run folder second.
+An archived curve never changes: publishing a different curve under the same trial id is refused.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from baselines.common.files import atomic_write_text
+from baselines.common.records import RecordError
+
+__all__ = ["COLUMNS", "CurveError", "archive_curves", "archived_curve", "find_run_file", "read_curve",
+           "trial_curve"]
+
+COLUMNS = ("episodes", "env_steps", "eval_cost", "best_cost")
+MAX_BYTES = 4 * 2**20  # a report-budget curve is ~100 kB; anything far larger is not a curve
+_TRIAL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
+
+
+class CurveError(RecordError):
+    """A curve file that is not a learning curve of the expected form, or conflicts with the archive."""
+
+
+def archived_curve(trial_id: str, archive: str | Path) -> Path:
+    """The archive path of ``trial_id``'s curve (the id must be a plain file name)."""
+    if not _TRIAL_ID.match(trial_id) or ".." in trial_id:
+        raise CurveError(f"trial id {trial_id!r} cannot name a curve file: letters, digits, '.', '_' and '-' only")
+    return Path(archive) / f"{trial_id}.csv"
+
+
+def find_run_file(rel: str, roots: Sequence[Path]) -> Path | None:
+    """``rel`` (a record's run path) under the first of ``roots`` that has it; absolute paths as they are."""
+    p = Path(rel)
+    if p.is_absolute():
+        return p if p.is_file() else None
+    return next((r / p for r in roots if (r / p).is_file()), None)
+
+
+def read_curve(path: str | Path) -> list[dict[str, float]]:
+    """The rows of a curve CSV (columns :data:`COLUMNS`, extra columns dropped), checked.
+
+    Refused with :class:`CurveError`: files over 4 MiB, a missing column, a value that is not a
+    finite number, negative or decreasing episode counts.
+    """
+    p = Path(path)
+    size = p.stat().st_size
+    if size > MAX_BYTES:
+        raise CurveError(f"{p}: {size} bytes; a learning curve is at most {MAX_BYTES} bytes")
+    reader = csv.DictReader(io.StringIO(p.read_text()))
+    missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
+    if missing:
+        raise CurveError(f"{p}: no column {', '.join(missing)}; a learning curve has {', '.join(COLUMNS)}")
+    rows: list[dict[str, float]] = []
+    for i, raw in enumerate(reader, start=2):
+        try:
+            row = {c: float(raw[c]) for c in COLUMNS}
+        except (TypeError, ValueError):
+            raise CurveError(f"{p}, line {i}: {', '.join(COLUMNS)} must be numbers, got "
+                             f"{[raw.get(c) for c in COLUMNS]}") from None
+        if not all(math.isfinite(v) for v in row.values()):
+            raise CurveError(f"{p}, line {i}: values must be finite, got {row}")
+        if row["episodes"] < 0 or (rows and row["episodes"] < rows[-1]["episodes"]):
+            raise CurveError(f"{p}, line {i}: episodes must be >= 0 and never decrease, got {row['episodes']:g}")
+        rows.append(row)
+    return rows
+
+
+def _csv(rows: Iterable[Mapping[str, float]]) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(COLUMNS)
+    for r in rows:
+        w.writerow([int(r[c]) if c in ("episodes", "env_steps") else repr(float(r[c])) for c in COLUMNS])
+    return buf.getvalue()
+
+
+def archive_curves(records: Iterable[Mapping[str, Any]], roots: Sequence[Path],
+                   archive: str | Path) -> tuple[int, list[str]]:
+    """Copy the curves of finished ``records`` found under ``roots`` into ``archive``.
+
+    Returns (curves newly archived, trial ids whose curve was in none of the roots). A curve that
+    is archived already must be the same; a different one raises :class:`CurveError`.
+    """
+    added, missing = 0, []
+    for r in records:
+        if r.get("status") != "finished" or not r.get("result", {}).get("curve"):
+            continue
+        dest = archived_curve(r["trial_id"], archive)
+        src = find_run_file(r["result"]["curve"], roots)
+        if src is None:
+            if not dest.is_file():
+                missing.append(r["trial_id"])
+            continue
+        text = _csv(read_curve(src))
+        if dest.is_file():
+            if dest.read_text() != text:
+                raise CurveError(f"{dest} holds another curve for trial {r['trial_id']} than {src}; "
+                                 "an archived curve never changes")
+            continue
+        atomic_write_text(dest, text)
+        added += 1
+    return added, missing
+
+
+def trial_curve(record: Mapping[str, Any], roots: Sequence[Path],
+                archives: Sequence[Path]) -> list[dict[str, float]] | None:
+    """A finished record's learning curve: from the first archive that has it, else its run folder."""
+    for a in archives:
+        p = archived_curve(record["trial_id"], a)
+        if p.is_file():
+            return read_curve(p)
+    rel = record.get("result", {}).get("curve")
+    p = find_run_file(rel, roots) if rel else None
+    return read_curve(p) if p is not None else None
