@@ -17,12 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from baselines.common.files import atomic_write_text
+from meio_envs.scenarios import REPORT_SCENARIOS
 
 __all__ = ["BEGIN", "END", "FINDINGS", "Finding", "findings_table", "write_findings"]
 
 BEGIN = "<!-- findings:begin (made by meio grid report --findings; do not edit by hand) -->"
 END = "<!-- findings:end -->"
-REPORT_SCENARIOS = ("A1", "A2", "A3", "A4", "B1", "B2", "B3", "B4", "C1", "C2", "C3", "C4", "D1")
 THREE_ECHELONS = ("C", "D")
 
 Cells = Mapping[str, Mapping[str, Mapping[str, Any]]]  # scenario -> model -> table row

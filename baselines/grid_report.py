@@ -4,7 +4,8 @@ From one or more results stores (default: the published ``benchmarks/results/res
 the base-stock table (``benchmarks/results/heuristics_all.csv``) it writes into ``--out``:
 
 - ``figures.md``: a page showing every figure in the folder;
-- ``grid.csv`` and ``grid.md``: one row per experiment (scenario x model x setting): trials, seeds,
+- ``grid.csv`` and ``grid.md``: the totals per budget preset (cells filled, trials, core-hours),
+  then one row per experiment (scenario x model x setting): trials, seeds,
   budget, best and mean savings against DA, best cost, and next to it the DA, the searched local and
   the searched echelon base-stock costs with the savings the best trial makes against each, and
   core-hours;
@@ -39,6 +40,7 @@ from baselines.common.files import atomic_write_text
 from baselines.common.records import read_records
 from baselines.curve_archive import archived_curve, find_run_file, trial_curve
 from baselines.grid import PUBLISHED, summarise
+from meio_envs.scenarios import REPORT_SCENARIOS
 
 LEADERBOARD_HEAD = """# Leaderboard
 
@@ -100,10 +102,24 @@ def _pct(v: float | None) -> str:
     return "-" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{100 * v:+.1f} %"
 
 
+def _totals(rows: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Per budget preset: cells filled on the report's grid and beyond it, trials, core-hours."""
+    lines = ["| preset | cells of the report's grid (5 models x 13 scenarios) | other cells | trials | core-h |",
+             "|---|---|---|---|---|"]
+    for preset in sorted({str(r["preset"]) for r in rows}):
+        sub = [r for r in rows if str(r["preset"]) == preset]
+        grid = {(r["scenario"], r["model"]) for r in sub
+                if r["scenario"] in REPORT_SCENARIOS and r["model"] in MODEL_ORDER[:5]}
+        other = {(r["scenario"], r["model"]) for r in sub} - grid
+        lines.append(f"| {preset} | {len(grid)} of 65 | {len(other)} | {sum(r['trials'] for r in sub)} | "
+                     f"{sum(r['core_hours'] for r in sub):.1f} |")
+    return lines + [""]
+
+
 def _markdown(rows: Sequence[Mapping[str, Any]]) -> str:
     head = ("| scenario | model | preset | budget (episodes) | trials | best savings vs DA | mean savings vs DA | "
             "best cost | DA | searched local | best vs local | searched echelon | best vs echelon | core-h |")
-    lines = [head, "|" + "|".join(["---"] * 14) + "|"]
+    lines = _totals(rows) + [head, "|" + "|".join(["---"] * 14) + "|"]
     for r in rows:
         def c(v: float | None) -> str:
             return "-" if v is None else f"{v:.0f}"

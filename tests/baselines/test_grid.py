@@ -138,9 +138,12 @@ def test_report_tables_and_figures_from_records(tmp_path: Path) -> None:
     names = {f.name for f in files}
     assert {"grid.csv", "grid.md", "savings_best_smoke.png", "savings_mean_smoke.png", "trials.png"} <= names
     md = (tmp_path / "rep" / "grid.md").read_text().splitlines()
-    assert len(md) == 3 and "| A1 | fake | smoke |" in md[2]
+    # totals: 'fake' is none of the report's five models, so it fills an "other" cell; 3 trials
+    assert md[2].startswith("| smoke | 0 of 65 | 1 | 3 | ") and md[3] == ""
+    table = md[4:]
+    assert len(table) == 3 and "| A1 | fake | smoke |" in table[2]
     # best trial: cost 98 -> +2 % vs DA, +1.0 % vs searched local (99), -3.2 % vs echelon (95)
-    assert "+2.0 %" in md[2] and "+1.0 %" in md[2] and "-3.2 %" in md[2]
+    assert "+2.0 %" in table[2] and "+1.0 %" in table[2] and "-3.2 %" in table[2]
 
 
 def test_group_specs_batches_seeds_of_one_setting_only(tmp_path: Path) -> None:
@@ -308,3 +311,16 @@ def test_curve_files_are_checked(tmp_path: Path, text: str, match: str) -> None:
         read_curve(p)
     with pytest.raises(CurveError, match="cannot name a curve file"):
         archived_curve("../../etc/passwd", tmp_path)
+
+
+def test_grid_totals_count_cells_of_the_report_grid_apart_from_the_rest() -> None:
+    from baselines.grid_report import _totals
+
+    rows = [{"scenario": "A1", "model": "marl", "preset": "quick", "trials": 3, "core_hours": 0.25},
+            {"scenario": "D1", "model": "imarl", "preset": "quick", "trials": 3, "core_hours": 1.0},
+            {"scenario": "S1", "model": "marl", "preset": "quick", "trials": 3, "core_hours": 0.05},
+            {"scenario": "A1", "model": "my-algo", "preset": "quick", "trials": 1, "core_hours": 0.0},
+            {"scenario": "A1", "model": "marl", "preset": "report", "trials": 10, "core_hours": 2.0}]
+    lines = _totals(rows)
+    assert lines[2] == "| quick | 2 of 65 | 2 | 10 | 1.3 |"
+    assert lines[3] == "| report | 1 of 65 | 0 | 10 | 2.0 |"
