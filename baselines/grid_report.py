@@ -17,10 +17,11 @@ the base-stock table (``benchmarks/results/heuristics_all.csv``) it writes into 
 - with ``--policies PERIODS``: ``policy_<scenario>_<model>_<preset>.png``, the best trial's learned
   policy (order against inventory position per stock point, next to DA's base-stock line; the
   report's Figure 10), where the trial's model file is present;
-- ``curves_<scenario>_<model>.png``: a cell's learning curves (evaluation cost against training
-  episodes, one line per trial, line style per budget preset; the report's Figure 8), from the
+- ``curves_<scenario>_<model>.png`` and ``curves_<scenario>.png``: a cell's and a scenario's learning
+  curves (evaluation cost against training episodes, one line per trial, colour per model, line
+  style per budget preset; the report's Figure 8 and Appendix C), from the
   curves that ``meio grid publish`` archived next to the records (:mod:`baselines.curve_archive`)
-  or from the trials' run folders.
+  or from the trials' run folders. A figure is not redrawn with fewer trials than it should show.
 
 Every figure and table says which budget (preset and episodes) each cell used.
 """
@@ -195,19 +196,19 @@ def _trials_plot(records: Sequence[Mapping[str, Any]], path: Path) -> None:
 _PRESET_STYLE = {"report": "-", "quick": "--", "legacy": ":"}
 
 
-def _curves(records: Sequence[Mapping[str, Any]], scenario: str, model: str, path: Path,
+def _curves(records: Sequence[Mapping[str, Any]], scenario: str, models: Sequence[str], path: Path,
             roots: Sequence[Path], archives: Sequence[Path]) -> str:
-    """Draw one cell's learning curves (every preset of ``model`` on ``scenario``) into ``path``.
+    """Draw the learning curves of ``models`` (every preset) on ``scenario`` into ``path``.
 
     Returns "drawn", "none" (no trial's curve at hand) or "kept": some trials' curves are at hand but
     not all, and ``path`` exists already; it then stays as it was rather than lose lines.
     """
-    cell = [r for r in records if r["status"] == "finished" and r["scenario"] == scenario and r["model"] == model
-            and (r["result"].get("curve") or any(archived_curve(r["trial_id"], a).is_file() for a in archives))]
-    found = [(r, c) for r in cell if (c := trial_curve(r, roots, archives))]
+    trials = [r for r in records if r["status"] == "finished" and r["scenario"] == scenario and r["model"] in models
+              and (r["result"].get("curve") or any(archived_curve(r["trial_id"], a).is_file() for a in archives))]
+    found = [(r, c) for r in trials if (c := trial_curve(r, roots, archives))]
     if not found:
         return "none"
-    if len(found) < len(cell) and path.exists():
+    if len(found) < len(trials) and path.exists():
         return "kept"
     import matplotlib
 
@@ -215,19 +216,20 @@ def _curves(records: Sequence[Mapping[str, Any]], scenario: str, model: str, pat
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(6, 3.5))
-    colour = f"C{MODEL_ORDER.index(model)}" if model in MODEL_ORDER else "C7"
-    labelled: set[str] = set()
-    for r, rows in sorted(found, key=lambda x: (str(x[0].get("preset")), x[0]["seed"])):
-        preset = str(r.get("preset"))
+    labelled: set[tuple[str, str]] = set()
+    for r, rows in sorted(found, key=lambda x: (_model_key(x[0]["model"]), str(x[0].get("preset")), x[0]["seed"])):
+        key = (r["model"], str(r.get("preset")))
+        colour = f"C{MODEL_ORDER.index(key[0])}" if key[0] in MODEL_ORDER else "C7"
         ax.plot([x["episodes"] for x in rows], [x["eval_cost"] for x in rows], color=colour, lw=0.8, alpha=0.8,
-                ls=_PRESET_STYLE.get(preset, "-."), label=None if preset in labelled else f"{model}, {preset}")
-        labelled.add(preset)
-    ax.axhline(found[0][0]["result"]["heuristic_cost"], color="k", ls="--", lw=0.8, label="DA")
+                ls=_PRESET_STYLE.get(key[1], "-."), label=None if key in labelled else ", ".join(key))
+        labelled.add(key)
+    ax.axhline(found[0][0]["result"]["heuristic_cost"], color="k", ls=(0, (1, 1)), lw=1.2, label="DA")
     ax.set_xlabel("training episodes")
     ax.set_ylabel("evaluation cost (log scale)")
     ax.set_yscale("log")  # early evaluations cost 10-100x DA; a linear axis would hide the end
-    missing = f"; {len(cell) - len(found)} trials' curves not at hand" if len(found) < len(cell) else ""
-    ax.set_title(f"{scenario}, {model}: learning curves ({len(found)} trials, one line each{missing})", fontsize=9)
+    missing = f"; {len(trials) - len(found)} trials' curves not at hand" if len(found) < len(trials) else ""
+    what = models[0] if len(models) == 1 else "all models"
+    ax.set_title(f"{scenario}, {what}: learning curves ({len(found)} trials, one line each{missing})", fontsize=9)
     ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
@@ -297,14 +299,17 @@ def write_report(records: Sequence[Mapping[str, Any]], out: str | Path, heuristi
     _trials_plot(records, p)
     written.append(p)
     arch = [Path(a) for a in archives]
-    for sc, model in sorted({(r["scenario"], r["model"]) for r in rows},
-                            key=lambda x: (_scenario_key(x[0]), _model_key(x[1]))):
-        p = out / f"curves_{sc}_{model}.png"
-        done = _curves(records, sc, model, p, roots, arch)
-        if done == "drawn":
-            written.append(p)
-        elif done == "kept":
-            say(f"kept {p}: some of its trials' curves are neither archived nor under {', '.join(map(str, roots))}")
+    for sc in sorted({r["scenario"] for r in rows}, key=_scenario_key):
+        models = sorted({r["model"] for r in rows if r["scenario"] == sc}, key=_model_key)
+        # one figure per cell, and the scenario's models side by side (the report's Figure 8)
+        for name, which in [(f"curves_{sc}_{m}.png", [m]) for m in models] + [(f"curves_{sc}.png", models)]:
+            p = out / name
+            done = _curves(records, sc, which, p, roots, arch)
+            if done == "drawn":
+                written.append(p)
+            elif done == "kept":
+                say(f"kept {p}: some of its trials' curves are neither archived nor under "
+                    f"{', '.join(map(str, roots))}")
     if policies > 0:
         written += _policy_plots(records, out, roots, policies)
     p = out / "figures.md"
@@ -323,11 +328,11 @@ def _figures_page(out: Path) -> str:
 
     sections = (("Savings against DA (report Figures 5 and 6)", "savings_*.png", None, ""),
                 ("Trials against the benchmark (report Figure 7)", "trials.png", None, ""),
-                ("Learning curves (report Figure 8, Appendix C)", "curves_*.png", cell_curves,
-                 "One figure per scenario and model, from the curves archived with the records."),
-                ("Learning curves of earlier runs", "curves_*.png", lambda f: not cell_curves(f),
-                 "All models of a scenario in one panel, drawn from run folders before curves were archived "
-                 "with the records; they show the trials published at that time and are not redrawn."),
+                ("Learning curves per scenario (report Figure 8)", "curves_*.png", lambda f: not cell_curves(f),
+                 "All models of a scenario in one panel. A figure is redrawn only when the curves of all the "
+                 "scenario's trials are at hand (archived with the records, or in run folders); until then it "
+                 "shows the trials it was last drawn with, as its title says."),
+                ("Learning curves per model and scenario (report Appendix C)", "curves_*.png", cell_curves, ""),
                 ("Learned policies (report Figure 10, Appendix D)", "policy_*.png", None, ""))
     for title, pattern, keep, intro in sections:
         files = sorted((f for f in out.glob(pattern) if keep is None or keep(f)),
