@@ -227,9 +227,9 @@ def _curves(records: Sequence[Mapping[str, Any]], scenario: str, models: Sequenc
     ax.set_xlabel("training episodes")
     ax.set_ylabel("evaluation cost (log scale)")
     ax.set_yscale("log")  # early evaluations cost 10-100x DA; a linear axis would hide the end
-    missing = f"; {len(trials) - len(found)} trials' curves not at hand" if len(found) < len(trials) else ""
+    missing = f", {len(trials) - len(found)} more without curve" if len(found) < len(trials) else ""
     what = models[0] if len(models) == 1 else "all models"
-    ax.set_title(f"{scenario}, {what}: learning curves ({len(found)} trials, one line each{missing})", fontsize=9)
+    ax.set_title(f"{scenario}, {what}: learning curves ({len(found)} trials{missing})", fontsize=9)
     ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
