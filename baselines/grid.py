@@ -7,12 +7,14 @@
     meio grid status  --results runs/grid/results.jsonl
     meio grid summary --results runs/grid/results.jsonl [--csv summary.csv]
     meio grid publish --results runs/grid/results.jsonl --models imarl --preset quick
+    meio grid verify  --results runs/grid/results.jsonl     # re-evaluate each trial's best model file
     meio grid report  --results benchmarks/results/results.jsonl runs/grid/results.jsonl --out docs/grid
 
 Trials go to ``--out`` (default ``runs/grid``): run folders ``<out>/<model>/<scenario>/<trial id>``
 and the results store ``<out>/results.jsonl``. The published results in
-``benchmarks/results/results.jsonl`` change only through ``meio grid publish``, which also copies
-each published trial's learning curve to ``benchmarks/results/curves/<trial id>.csv``.
+``benchmarks/results/results.jsonl`` change only through ``meio grid publish``, which first checks
+each record against its best model file (:mod:`baselines.record_check`) and then copies each
+published trial's learning curve to ``benchmarks/results/curves/<trial id>.csv``.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from typing import Any
 from baselines.common.files import atomic_write_text
 from baselines.common.records import RecordError, ResultsStore, read_records
 from baselines.curve_archive import archive_curves
+from baselines.record_check import check_records
 from baselines.grid_runner import GRID_MODELS, GridAborted, TrialSpec, run_trials
 from baselines.presets import PRESETS, preset_options
 
@@ -225,20 +228,46 @@ def _publish(args: argparse.Namespace) -> int:
             and (not args.models or r["model"] in args.models)
             and (not args.preset or r.get("preset") == args.preset)
             and (not args.trial_ids or r["trial_id"] in args.trial_ids)]
-    roots = [Path(r) for r in args.runs] if args.runs else [
-        a for p in args.results for a in Path(p).resolve().parents]  # the folder the run paths start from is above the store
+    roots = _run_roots(args)
     archive = Path(args.to).parent / "curves"
+    finished = [r for r in pick if r["status"] == "finished"]
     try:
+        if not args.no_verify:
+            verified, no_model = check_records(finished, roots)
+            print(f"verified {verified} records against their model files (re-evaluated: same cost)"
+                  + _missing_note(no_model, "model file"))
         added, dup = publish(pick, args.to, allow_dirty=args.allow_dirty)
-        curves, missing = archive_curves([r for r in pick if r["status"] == "finished"], roots, archive)
+        curves, no_curve = archive_curves(finished, roots, archive)
     except RecordError as e:
         print(f"meio grid publish: {e}", file=sys.stderr)
         return 2
     print(f"published {added} new records into {args.to} ({dup} were there already); "
-          f"archived {curves} learning curves in {archive}")
-    if missing:
-        print(f"no curve file found for {len(missing)} records ({', '.join(missing[:5])}"
-              f"{', ...' if len(missing) > 5 else ''}); pass --runs with the folder their run paths start from")
+          f"archived {curves} learning curves in {archive}" + _missing_note(no_curve, "curve file"))
+    return 0
+
+
+def _run_roots(args: argparse.Namespace) -> list[Path]:
+    """``--runs``, else every folder above each ``--results`` store (``meio grid run`` puts the run folders there)."""
+    if args.runs:
+        return [Path(r) for r in args.runs]
+    return [a for p in args.results for a in Path(p).resolve().parents]
+
+
+def _missing_note(ids: Sequence[str], what: str) -> str:
+    if not ids:
+        return ""
+    return (f"; no {what} found for {len(ids)} records ({', '.join(ids[:5])}{', ...' if len(ids) > 5 else ''}): "
+            "pass --runs with the folder their run paths start from")
+
+
+def _verify(args: argparse.Namespace) -> int:
+    recs = [r for p in args.results for r in read_records(p)]
+    try:
+        verified, no_model = check_records(recs, _run_roots(args))
+    except RecordError as e:
+        print(f"meio grid verify: {e}", file=sys.stderr)
+        return 2
+    print(f"verified {verified} of {len(recs)} records against their model files" + _missing_note(no_model, "model file"))
     return 0
 
 
@@ -281,7 +310,13 @@ def _parser() -> argparse.ArgumentParser:
     pb.add_argument("--runs", nargs="+", metavar="DIR",
                     help="folders the records' run paths start from, for their learning curves "
                          "(default: the folders above each --results store)")
+    pb.add_argument("--no-verify", action="store_true",
+                    help="skip re-evaluating each record's model file (e.g. files trained on another platform)")
     pb.add_argument("--allow-dirty", action="store_true", help="publish records run from an uncommitted tree, or resumed under other code than they started with")
+    vf = sub.add_parser("verify", help="re-evaluate each record's best model file and compare with the record")
+    vf.add_argument("--results", nargs="+", required=True, help="stores to check")
+    vf.add_argument("--runs", nargs="+", metavar="DIR",
+                    help="folders the records' run paths start from (default: the folders above each store)")
     sub.add_parser("report", help="the grid's tables and figures from records (meio grid report --help)",
                    add_help=False)
     return ap
@@ -295,4 +330,5 @@ def grid_cli(argv: Sequence[str]) -> int:
 
         return report_cli(argv[1:])
     args = _parser().parse_args(argv)
-    return {"run": _run, "status": _status, "summary": _summary, "publish": _publish}[args.cmd](args)
+    return {"run": _run, "status": _status, "summary": _summary, "publish": _publish,
+            "verify": _verify}[args.cmd](args)

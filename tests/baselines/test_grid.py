@@ -324,3 +324,35 @@ def test_grid_totals_count_cells_of_the_report_grid_apart_from_the_rest() -> Non
     lines = _totals(rows)
     assert lines[2] == "| quick | 2 of 65 | 2 | 10 | 1.3 |"
     assert lines[3] == "| report | 1 of 65 | 0 | 10 | 2.0 |"
+
+
+def test_records_are_checked_against_their_model_files_before_publishing(tmp_path: Path, capsys) -> None:
+    """A record's best cost is what its best model file gives under the record's protocol, exactly."""
+    from baselines.common.records import RecordError
+    from baselines.record_check import check_record
+
+    opts = {"episodes": 32, "eval_episodes": 5, "num_envs": 4, "num_steps": 128, "eval_every": 16}
+    store = tmp_path / "work" / "runs" / "results.jsonl"
+    run_trials([TrialSpec("marl", "A1", 0, opts, str(tmp_path / "work" / "runs"), "custom")], ResultsStore(store),
+               use_ray=False, live=False, say=lambda s: None)
+    (rec,) = read_records(store)
+    roots = [tmp_path / "work"]
+    assert check_record(rec, roots) == "verified"
+    res = rec["result"]
+    with pytest.raises(RecordError, match="do not belong together"):
+        check_record(dict(rec, result=dict(res, best_cost=res["best_cost"] * (1 + 1e-6))), roots)
+    with pytest.raises(RecordError, match="holds a marl policy for A1, not marl for A2"):
+        check_record(dict(rec, scenario="A2"), roots)
+    assert check_record(dict(rec, result=dict(res, best_model="elsewhere/best.pt")), roots) == "no model file"
+    assert check_record(dict(rec, model="my-algo"), roots) == "not checkable"
+
+    # publish refuses a store whose record disagrees with its model file, and publishes nothing
+    bad = tmp_path / "work" / "bad.jsonl"
+    ResultsStore(bad).append(dict(rec, result=dict(res, best_cost=res["best_cost"] + 1.0),
+                                  provenance=dict(rec["provenance"], git_dirty=False)))
+    pub = tmp_path / "pub" / "results.jsonl"
+    assert grid.grid_cli(["publish", "--results", str(bad), "--to", str(pub)]) == 2
+    assert "do not belong together" in capsys.readouterr().err and not pub.exists()
+    assert grid.grid_cli(["verify", "--results", str(bad)]) == 2
+    assert grid.grid_cli(["verify", "--results", str(store)]) == 0
+    assert "verified 1 of 1 records" in capsys.readouterr().out
