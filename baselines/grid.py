@@ -8,6 +8,7 @@
     meio grid summary --results runs/grid/results.jsonl [--csv summary.csv]
     meio grid publish --results runs/grid/results.jsonl --models imarl --preset quick
     meio grid verify  --results runs/grid/results.jsonl     # re-evaluate each trial's best model file
+    meio grid plan    --preset quick --seeds 0 1 2          # what is not published yet, its cost, the commands
     meio grid report  --results benchmarks/results/results.jsonl runs/grid/results.jsonl --out docs/grid
 
 Trials go to ``--out`` (default ``runs/grid``): run folders ``<out>/<model>/<scenario>/<trial id>``
@@ -260,6 +261,15 @@ def _missing_note(ids: Sequence[str], what: str) -> str:
             "pass --runs with the folder their run paths start from")
 
 
+def _plan(args: argparse.Namespace) -> int:
+    from baselines.grid_plan import format_plan, plan_rows
+
+    recs = [r for p in args.results for r in read_records(p)]
+    print(format_plan(plan_rows(recs, args.models, [s.upper() for s in args.scenarios], args.seeds, args.preset),
+                      args.preset), end="")
+    return 0
+
+
 def _verify(args: argparse.Namespace) -> int:
     recs = [r for p in args.results for r in read_records(p)]
     try:
@@ -313,6 +323,15 @@ def _parser() -> argparse.ArgumentParser:
     pb.add_argument("--no-verify", action="store_true",
                     help="skip re-evaluating each record's model file (e.g. files trained on another platform)")
     pb.add_argument("--allow-dirty", action="store_true", help="publish records run from an uncommitted tree, or resumed under other code than they started with")
+    from meio_envs.scenarios import REPORT_SCENARIOS
+
+    pl = sub.add_parser("plan", help="the trials of a preset not published yet, their estimated cost, the commands",
+                        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    pl.add_argument("--preset", choices=[p for p in PRESETS if p != "smoke"], default="quick")
+    pl.add_argument("--models", nargs="+", default=["sarl", "sarl-gnn", "marl", "marl-gnn", "imarl"])
+    pl.add_argument("--scenarios", nargs="+", default=list(REPORT_SCENARIOS))
+    pl.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    pl.add_argument("--results", nargs="+", default=[str(PUBLISHED)], help="stores whose finished trials count")
     vf = sub.add_parser("verify", help="re-evaluate each record's best model file and compare with the record")
     vf.add_argument("--results", nargs="+", required=True, help="stores to check")
     vf.add_argument("--runs", nargs="+", metavar="DIR",
@@ -331,4 +350,4 @@ def grid_cli(argv: Sequence[str]) -> int:
         return report_cli(argv[1:])
     args = _parser().parse_args(argv)
     return {"run": _run, "status": _status, "summary": _summary, "publish": _publish,
-            "verify": _verify}[args.cmd](args)
+            "verify": _verify, "plan": _plan}[args.cmd](args)

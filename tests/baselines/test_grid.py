@@ -356,3 +356,33 @@ def test_records_are_checked_against_their_model_files_before_publishing(tmp_pat
     assert grid.grid_cli(["verify", "--results", str(bad)]) == 2
     assert grid.grid_cli(["verify", "--results", str(store)]) == 0
     assert "verified 1 of 1 records" in capsys.readouterr().out
+
+
+def test_grid_plan_lists_unpublished_trials_with_costs_from_the_records() -> None:
+    from baselines.grid_plan import format_plan, plan_rows
+    from meio_envs.scenarios import make_scenario
+
+    def rec(model: str, sc: str, seed: int, wall: float, **opts) -> dict:
+        o = dict(preset_options("quick", model, sc), **opts)
+        tid = TrialSpec(model, sc, seed, o, preset="quick").identity().trial_id
+        return {"trial_id": tid, "status": "finished", "model": model, "scenario": sc, "seed": seed,
+                "preset": "quick", "result": {"episodes": o["episodes"]}, "provenance": {"wall_time_s": wall}}
+
+    recs = [rec("marl", "A1", 0, 360.0), rec("marl", "A1", 1, 360.0),
+            rec("marl", "A1", 2, 360.0, episodes=1000)]  # another setting: not the preset's trial for seed 2
+    rows = plan_rows(recs, ["marl", "imarl"], ["A1", "A2", "S1"], [0, 1, 2], "quick")
+    by = {(r["model"], r["scenario"]): r for r in rows}
+    a1, a2, s1 = by[("marl", "A1")], by[("marl", "A2")], by[("marl", "S1")]
+    # 360 s = 0.1 core-hours: 2,000 episodes twice and 1,000 once, so 2/3 * 1e-4 core-hours per episode
+    rate = (0.1 / 2000 + 0.1 / 2000 + 0.1 / 1000) / 3
+    assert a1["published"] == [0, 1] and a1["missing"] == [2]
+    assert a1["core_hours"] == pytest.approx(rate * 2000) and not a1["scaled"]
+    assert a2["core_hours"] == pytest.approx(rate * 2000 * 3) and not a2["scaled"]  # same network structure
+    nodes = {s: make_scenario(s).network.num_nodes for s in ("A1", "S1")}
+    assert s1["scaled"] and s1["core_hours"] == pytest.approx(a2["core_hours"] / nodes["A1"] * nodes["S1"])
+    assert by[("imarl", "A1")]["core_hours"] is None
+    text = format_plan(rows, "quick")
+    assert "meio grid run --preset quick --models marl --scenarios A1 --seeds 2" in text
+    assert "meio grid run --preset quick --models marl --scenarios A2 S1 --seeds 0 1 2" in text
+    assert "| imarl | A1 | 20000 | - | 0 1 2 | unknown |" in text
+    assert "Every trial asked for is published" in format_plan([], "quick")
