@@ -33,9 +33,10 @@ from typing import Any
 from baselines.common.files import atomic_write_text
 from baselines.common.records import RecordError, ResultsStore, read_records
 from baselines.curve_archive import archive_curves
-from baselines.record_check import check_records
 from baselines.grid_runner import GRID_MODELS, GridAborted, TrialSpec, run_trials
-from baselines.presets import PRESETS, preset_options
+from baselines.presets import MODELS, PRESETS, preset_options
+from baselines.record_check import check_records
+from meio_envs.scenarios import REPORT_SCENARIOS
 
 __all__ = ["PUBLISHED", "grid_cli", "parse_sets", "summarise", "trial_core_hours"]
 
@@ -265,8 +266,12 @@ def _plan(args: argparse.Namespace) -> int:
     from baselines.grid_plan import format_plan, plan_rows
 
     recs = [r for p in args.results for r in read_records(p)]
-    print(format_plan(plan_rows(recs, args.models, [s.upper() for s in args.scenarios], args.seeds, args.preset),
-                      args.preset), end="")
+    try:
+        rows = plan_rows(recs, args.models, [s.upper() for s in args.scenarios], args.seeds, args.preset)
+    except ValueError as e:
+        print(f"meio grid plan: {e}", file=sys.stderr)
+        return 2
+    print(format_plan(rows, args.preset), end="")
     return 0
 
 
@@ -318,17 +323,15 @@ def _parser() -> argparse.ArgumentParser:
     pb.add_argument("--preset", choices=PRESETS)
     pb.add_argument("--trial-ids", nargs="+")
     pb.add_argument("--runs", nargs="+", metavar="DIR",
-                    help="folders the records' run paths start from, for their learning curves "
-                         "(default: the folders above each --results store)")
+                    help="folders the records' run paths start from, for their model files and learning "
+                         "curves (default: the folders above each --results store)")
     pb.add_argument("--no-verify", action="store_true",
                     help="skip re-evaluating each record's model file (e.g. files trained on another platform)")
     pb.add_argument("--allow-dirty", action="store_true", help="publish records run from an uncommitted tree, or resumed under other code than they started with")
-    from meio_envs.scenarios import REPORT_SCENARIOS
-
     pl = sub.add_parser("plan", help="the trials of a preset not published yet, their estimated cost, the commands",
                         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     pl.add_argument("--preset", choices=[p for p in PRESETS if p != "smoke"], default="quick")
-    pl.add_argument("--models", nargs="+", default=["sarl", "sarl-gnn", "marl", "marl-gnn", "imarl"])
+    pl.add_argument("--models", nargs="+", default=list(MODELS))
     pl.add_argument("--scenarios", nargs="+", default=list(REPORT_SCENARIOS))
     pl.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     pl.add_argument("--results", nargs="+", default=[str(PUBLISHED)], help="stores whose finished trials count")

@@ -386,3 +386,10 @@ def test_grid_plan_lists_unpublished_trials_with_costs_from_the_records() -> Non
     assert "meio grid run --preset quick --models marl --scenarios A2 S1 --seeds 0 1 2" in text
     assert "| imarl | A1 | 20000 | - | 0 1 2 | unknown |" in text
     assert "Every trial asked for is published" in format_plan([], "quick")
+
+
+def test_grid_plan_refuses_unknown_models_and_scenarios(capsys) -> None:
+    assert grid.grid_cli(["plan", "--models", "my-algo"]) == 2
+    assert "no budget presets for model 'my-algo'" in capsys.readouterr().err
+    assert grid.grid_cli(["plan", "--scenarios", "Z9"]) == 2
+    assert "unknown scenario" in capsys.readouterr().err
