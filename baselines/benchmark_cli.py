@@ -29,13 +29,13 @@ import importlib
 import importlib.util
 import inspect
 import sys
-import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from baselines.common.clock import TrialClock
 from baselines.common.records import ResultsStore, TrialIdentity, make_record, provenance, utc_now
 
 __all__ = ["as_policy", "benchmark_cli", "benchmark_policy", "load_factory"]
@@ -124,7 +124,7 @@ def benchmark_policy(factory: Callable[[str], Any], ref: str, name: str, scenari
     for sc in scenarios:
         s, lvl = parse_scenario_id(sc)
         sid = f"{s}{lvl}"
-        started, t0 = utc_now(), time.time()
+        started, clock = utc_now(), TrialClock()
         policy = as_policy(factory(sid), sid, view)
         res = evaluate(policy, sid, episodes=eval_episodes, seed=EVAL_SEED)
         da = evaluate(da_policy(resolve_params(sid)[0]), sid, episodes=eval_episodes, seed=EVAL_SEED)
@@ -139,7 +139,7 @@ def benchmark_policy(factory: Callable[[str], Any], ref: str, name: str, scenari
         config = {"policy": ref, "view": view, "declared_episodes": episodes, "declared_env_steps": env_steps,
                   "eval_episodes": eval_episodes, "policy_sha256": digest}
         ident = TrialIdentity(sid, name, seed, config)
-        out.append(make_record(ident, result, provenance("cpu", started, time.time() - t0, policy_source=str(source)),
+        out.append(make_record(ident, result, provenance("cpu", started, clock.wall(), clock.cpu(), policy_source=str(source)),
                                preset="submission"))
     return out
 

@@ -25,7 +25,6 @@ import argparse
 import copy
 import io
 import json
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,6 +33,7 @@ import numpy as np
 
 from baselines.common.records import TrialIdentity, utc_now
 from baselines.common.checkpoint import load_checkpoint, save_checkpoint
+from baselines.common.clock import TrialClock
 from baselines.common.trial import (
     check_budget, check_run_name, evaluation_line, finish, finished_result, open_run_dir, result_config,
     run_and_record,
@@ -207,7 +207,7 @@ def _train(args: argparse.Namespace, ident: TrialIdentity, cp: ChapterParams, ru
     from baselines.chapter_benchmark import benchmark_result
     from baselines.common.device import resolve_device
 
-    t0 = time.perf_counter()
+    clock = TrialClock()
     torch.set_num_threads(max(1, args.threads))
     device = resolve_device(args.device)
     at: ActionType = args.action_type
@@ -240,11 +240,11 @@ def _train(args: argparse.Namespace, ident: TrialIdentity, cp: ChapterParams, ru
                     best.update(cost=c, state=copy.deepcopy(model.policy.state_dict()), step=int(self.num_timesteps))
                 if not args.quiet:
                     print(f"step {self.num_timesteps:>9d}  valid cost {c:10.1f}  best {best['cost']:10.1f}"
-                          f"  ({time.perf_counter() - t0:.0f}s)", flush=True)
+                          f"  ({clock.wall():.0f}s)", flush=True)
             return True
 
     model.learn(total_timesteps=args.timesteps, callback=Validate())
-    train_s = time.perf_counter() - t0
+    train_s = clock.wall()
     final_valid = validate()
     if final_valid < best["cost"] or best["state"] is None:
         best.update(cost=final_valid, state=copy.deepcopy(model.policy.state_dict()), step=int(model.num_timesteps))
@@ -269,7 +269,7 @@ def _train(args: argparse.Namespace, ident: TrialIdentity, cp: ChapterParams, ru
         "env_steps": int(model.num_timesteps), "episodes": int(model.num_timesteps) // cp.episode_length,
         "validation_curve": curve, "run_dir": str(run_dir), "best_model": str(run_dir / "best.pt"),
     }
-    rec = finish(run_dir, ident, result, device, started_at, time.perf_counter() - t0)
+    rec = finish(run_dir, ident, result, device, started_at, clock.wall(), cpu_time_s=clock.cpu())
     if not args.quiet:
         print(f"seed {args.seed}: best {best_eval.mean:.1f} (step {best['step']}), final {final_eval.mean:.1f}, "
               f"benchmark {bench.mean:.1f}, savings {result['savings']:+.1%}, {rec['provenance']['wall_time_s']}s",

@@ -38,7 +38,7 @@ from baselines.presets import MODELS, PRESETS, preset_options
 from baselines.record_check import check_records
 from meio_envs.scenarios import REPORT_SCENARIOS
 
-__all__ = ["PUBLISHED", "grid_cli", "parse_sets", "summarise", "trial_core_hours"]
+__all__ = ["PUBLISHED", "grid_cli", "parse_sets", "summarise", "trial_core_hours", "trial_cpu_hours"]
 
 PUBLISHED = Path(__file__).resolve().parents[1] / "benchmarks" / "results" / "results.jsonl"
 
@@ -65,6 +65,17 @@ def trial_core_hours(record: Mapping[str, Any]) -> float:
     return float(record["provenance"]["wall_time_s"]) / k / 3600.0
 
 
+def trial_cpu_hours(record: Mapping[str, Any]) -> float | None:
+    """A trial's share of the CPU time its task's process used (``provenance.cpu_time_s``, shared among
+    the trials of a seed-batched task like the wall time), in hours; None where it was not measured
+    (records of older code, or a trial resumed from an older checkpoint)."""
+    cpu = record["provenance"].get("cpu_time_s")
+    if cpu is None:
+        return None
+    k = max(1, int((record.get("result") or {}).get("batched_trials") or 1))
+    return float(cpu) / k / 3600.0
+
+
 def summarise(records: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """Best trial savings (effectiveness) and mean over trials (reliability) per experiment.
 
@@ -78,6 +89,7 @@ def summarise(records: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     rows = []
     for (sid, model, exp), rs in sorted(groups.items()):
         sav = [float(r["result"]["savings"]) for r in rs]
+        cpu = [trial_cpu_hours(r) for r in rs]
         cfg = rs[0]["config"]
         cfg = cfg.get("recorded_settings", cfg)  # migrated schema-0 records keep what they stated there
         budget = cfg.get("episodes") or cfg.get("timesteps")
@@ -89,17 +101,19 @@ def summarise(records: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
             "best_cost": min(float(r["result"]["best_cost"]) for r in rs),
             "heuristic_cost": float(rs[0]["result"]["heuristic_cost"]),
             "core_hours": sum(trial_core_hours(r) for r in rs),
+            "cpu_hours": sum(h for h in cpu if h is not None), "cpu_measured": sum(h is not None for h in cpu),
         })
     return rows
 
 
 def _print_summary(rows: list[dict[str, Any]]) -> None:
     print(f"{'scenario':8} {'model':12} {'preset':7} {'budget':>8} {'trials':>6} {'best sav.':>10} "
-          f"{'mean sav.':>10} {'best cost':>10} {'DA cost':>10} {'core-h':>7}  experiment")
+          f"{'mean sav.':>10} {'best cost':>10} {'DA cost':>10} {'core-h':>7} {'CPU-h':>7}  experiment")
     for r in rows:
         print(f"{r['scenario']:8} {r['model']:12} {str(r['preset'] or '-'):7} {str(r['episodes']):>8} "
               f"{r['trials']:>6} {r['best_savings']:>10.2%} {r['mean_savings']:>10.2%} {r['best_cost']:>10.1f} "
-              f"{r['heuristic_cost']:>10.1f} {r['core_hours']:>7.3f}  {r['experiment_id']}")
+              f"{r['heuristic_cost']:>10.1f} {r['core_hours']:>7.3f} "
+              f"{(format(r['cpu_hours'], '7.3f') if r['cpu_measured'] == r['trials'] else '-'):>7}  {r['experiment_id']}")
 
 
 def _specs(args: argparse.Namespace) -> list[TrialSpec]:

@@ -4,7 +4,8 @@ the commands that run them.
 A trial counts as published when a finished record with its exact identity (scenario, model, seed
 and every result-changing setting, package version included) is in the stores read. The cost of a
 missing trial is estimated from the published records themselves: core-hours per training episode
-of the same model (at the ``quick`` or ``report`` preset), on the same scenario if it has records, else on scenarios of the same
+(CPU time where a record measured it, since wall time overstates the work on a shared machine; else
+wall time) of the same model (at the ``quick`` or ``report`` preset), on the same scenario if it has records, else on scenarios of the same
 structure (the same network), else on any scenario scaled by the number of stock points (marked
 ``~``: rougher), times the preset's episodes. IMARL's episodes are a cap (it stops at an
 equilibrium), so its estimate is an upper bound.
@@ -16,7 +17,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from baselines.grid import trial_core_hours
+from baselines.grid import trial_core_hours, trial_cpu_hours
 from baselines.grid_runner import TrialSpec
 from baselines.presets import preset_options
 
@@ -52,7 +53,8 @@ def _rates(records: Iterable[Mapping[str, Any]]) -> dict[tuple[str, str], list[f
     for r in records:
         eps = (r.get("result") or {}).get("episodes")
         if r["status"] == "finished" and r.get("preset") in ("quick", "report") and eps:
-            out[(r["model"], r["scenario"])].append(trial_core_hours(r) / float(eps))
+            cpu = trial_cpu_hours(r)
+            out[(r["model"], r["scenario"])].append((trial_core_hours(r) if cpu is None else cpu) / float(eps))
     return out
 
 

@@ -4,11 +4,11 @@ From one or more results stores (default: the published ``benchmarks/results/res
 the base-stock table (``benchmarks/results/heuristics_all.csv``) it writes into ``--out``:
 
 - ``figures.md``: a page showing every figure in the folder;
-- ``grid.csv`` and ``grid.md``: the totals per budget preset (cells filled, trials, core-hours),
-  then one row per experiment (scenario x model x setting): trials, seeds,
+- ``grid.csv`` and ``grid.md``: the totals per budget preset (cells filled, trials, core-hours,
+  CPU-hours), then one row per experiment (scenario x model x setting): trials, seeds,
   budget, best and mean savings against DA, best cost, and next to it the DA, the searched local and
-  the searched echelon base-stock costs with the savings the best trial makes against each, and
-  core-hours;
+  the searched echelon base-stock costs with the savings the best trial makes against each,
+  core-hours (wall time) and CPU-hours (process CPU time, where the records measured it);
 - ``savings_best.png`` / ``savings_mean.png``: heatmaps of the best and of the mean savings per
   model and scenario (the report's Figures 5 and 6), one pair per budget preset;
 - ``trials.png``: every trial's cost relative to DA, per scenario and model (the report's Figure 7);
@@ -103,24 +103,32 @@ def _pct(v: float | None) -> str:
     return "-" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{100 * v:+.1f} %"
 
 
+def _cpu(hours: float, measured: int, trials: int) -> str:
+    """CPU-hours with how many trials measured them (records of older code did not)."""
+    if not measured:
+        return "-"
+    return f"{hours:.2f}" + ("" if measured == trials else f" ({measured} of {trials} trials)")
+
+
 def _totals(rows: Sequence[Mapping[str, Any]]) -> list[str]:
-    """Per budget preset: cells filled on the report's grid and beyond it, trials, core-hours."""
-    lines = ["| preset | cells of the report's grid (5 models x 13 scenarios) | other cells | trials | core-h |",
-             "|---|---|---|---|---|"]
+    """Per budget preset: cells filled on the report's grid and beyond it, trials, core-hours, CPU-hours."""
+    lines = ["| preset | cells of the report's grid (5 models x 13 scenarios) | other cells | trials | core-h | CPU-h |",
+             "|---|---|---|---|---|---|"]
     for preset in sorted({str(r["preset"]) for r in rows}):
         sub = [r for r in rows if str(r["preset"]) == preset]
         grid = {(r["scenario"], r["model"]) for r in sub
                 if r["scenario"] in REPORT_SCENARIOS and r["model"] in MODEL_ORDER[:5]}
         other = {(r["scenario"], r["model"]) for r in sub} - grid
         lines.append(f"| {preset} | {len(grid)} of 65 | {len(other)} | {sum(r['trials'] for r in sub)} | "
-                     f"{sum(r['core_hours'] for r in sub):.1f} |")
+                     f"{sum(r['core_hours'] for r in sub):.1f} | "
+                     f"{_cpu(sum(r['cpu_hours'] for r in sub), sum(r['cpu_measured'] for r in sub), sum(r['trials'] for r in sub))} |")
     return lines + [""]
 
 
 def _markdown(rows: Sequence[Mapping[str, Any]]) -> str:
     head = ("| scenario | model | preset | budget (episodes) | trials | best savings vs DA | mean savings vs DA | "
-            "best cost | DA | searched local | best vs local | searched echelon | best vs echelon | core-h |")
-    lines = _totals(rows) + [head, "|" + "|".join(["---"] * 14) + "|"]
+            "best cost | DA | searched local | best vs local | searched echelon | best vs echelon | core-h | CPU-h |")
+    lines = _totals(rows) + [head, "|" + "|".join(["---"] * 15) + "|"]
     for r in rows:
         def c(v: float | None) -> str:
             return "-" if v is None else f"{v:.0f}"
@@ -128,7 +136,8 @@ def _markdown(rows: Sequence[Mapping[str, Any]]) -> str:
             f"| {r['scenario']} | {r['model']} | {r['preset'] or '-'} | {r['episodes'] or '-'} | {r['trials']} | "
             f"{_pct(r['best_savings'])} | {_pct(r['mean_savings'])} | {r['best_cost']:.0f} | "
             f"{r['heuristic_cost']:.0f} | {c(r['searched_cost'])} | {_pct(r['best_savings_vs_searched'])} | "
-            f"{c(r['echelon_cost'])} | {_pct(r['best_savings_vs_echelon'])} | {r['core_hours']:.2f} |")
+            f"{c(r['echelon_cost'])} | {_pct(r['best_savings_vs_echelon'])} | {r['core_hours']:.2f} | "
+            f"{_cpu(r['cpu_hours'], r['cpu_measured'], r['trials'])} |")
     return "\n".join(lines) + "\n"
 
 

@@ -43,7 +43,6 @@ from __future__ import annotations
 
 import copy
 import sys
-import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -56,6 +55,7 @@ from torch import nn
 
 from baselines.common.batch_trials import SEEDS_HELP, Slot, batches, open_slots, record_trials, seeds_option, with_seeds
 from baselines.common.checkpoint import load_checkpoint, save_checkpoint
+from baselines.common.clock import TrialClock
 from baselines.common.device import resolve_device
 from baselines.common.files import atomic_write_text
 from baselines.common.gae import compute_gae
@@ -687,7 +687,7 @@ class _TrialRun:
     st: dict[str, Any]
     master: np.random.Generator
     curve: LearningCurve
-    t0: float
+    clock: TrialClock
     batch_size: int = 1  # trials in the batch (they share the wall time)
     iterations_this_call: int = 0
     record: dict[str, Any] | None = None
@@ -726,7 +726,7 @@ def _run_batch(slots: Sequence[Slot], trainer: BatchTrainer | None,
             st: dict[str, Any] = {
                 "saved": [None] * ma.num_agents, "jobs": initial_jobs(net, s.args.order), "iteration": 0,
                 "episodes": 0, "env_steps": 0, "joint_cost": first.mean, "initial_cost": first.mean,
-                "node_costs": first.node_costs.mean(axis=0), "history": [], "curve": [], "elapsed": 0.0,
+                "node_costs": first.node_costs.mean(axis=0), "history": [], "curve": [], "elapsed": 0.0, "cpu_elapsed": 0.0,
                 "first_beat": None, "started_at": utc_now()}
         else:
             st = s.payload["state"]
@@ -734,7 +734,8 @@ def _run_batch(slots: Sequence[Slot], trainer: BatchTrainer | None,
             # the global RNG state saved with it is not restored: every iteration seeds torch from its own seed
         st["code"] = code_history(st.get("code"))  # saved with every checkpoint, in the record at the end
         runs.append(_TrialRun(s, st, master, LearningCurve(s.run_dir, rows=st["curve"], tensorboard=s.args.tensorboard),
-                              time.perf_counter() - st["elapsed"], batch_size=len(slots)))
+                              TrialClock(st["elapsed"], st.get("cpu_elapsed")),  # None: a checkpoint of older code
+                              batch_size=len(slots)))
     bar = make_progress(args.episodes_per_iteration * args.episode_length, desc="imarl", disable=not args.progress)
 
     while True:
@@ -776,7 +777,7 @@ def _on_eval(r: _TrialRun, agent: int, heuristic_cost: float, bar: Any) -> Calla
 
     def on_eval(row: dict[str, Any]) -> None:
         total = base_eps + row["episodes"]
-        wall = round(time.perf_counter() - r.t0, 3)
+        wall = round(r.clock.wall(), 3)
         if st["first_beat"] is None and row["eval_cost"] < heuristic_cost:
             st["first_beat"] = {"wall_time_s": wall, "episodes": total}
         r.curve.log(total, st["env_steps"] + row["env_steps"], wall, row["eval_cost"], min(row["iteration_best"],
@@ -808,10 +809,10 @@ def _after_iteration(r: _TrialRun, job: AgentJob, res: AgentResult, net: Network
         "iteration": st["iteration"], "agent": agent, "agent_name": net.names[agent], "episodes": res.episodes,
         "total_episodes": st["episodes"], "best_cost": res.best_cost, "previous_cost": previous,
         "accepted": accepted, "pushed": pushed, "job_list": list(st["jobs"]),
-        "wall_time_s": round(time.perf_counter() - r.t0, 3)})
+        "wall_time_s": round(r.clock.wall(), 3)})
     st["iteration"] += 1
     st["curve"] = r.curve.rows
-    st["elapsed"] = time.perf_counter() - r.t0
+    st["elapsed"], st["cpu_elapsed"] = r.clock.wall(), r.clock.cpu()
     best = r.slot.run_dir / "best.pt"
     if accepted or not best.exists():  # the accepted joint policy is the best one: a small file to evaluate
         save_checkpoint(best, {"model": "imarl", "args": asdict(r.slot.args),
@@ -824,7 +825,6 @@ def _after_iteration(r: _TrialRun, job: AgentJob, res: AgentResult, net: Network
 
 def _finish(r: _TrialRun, heuristic_cost: float, device: torch.device) -> dict[str, Any]:
     st, a, run_dir = r.st, r.slot.args, r.slot.run_dir
-    wall = time.perf_counter() - r.t0
     fb = st["first_beat"] or {}
     result = {
         "best_cost": st["joint_cost"], "heuristic_cost": heuristic_cost,
@@ -837,8 +837,8 @@ def _finish(r: _TrialRun, heuristic_cost: float, device: torch.device) -> dict[s
         "run_dir": str(run_dir), "curve": str(run_dir / "curve.csv"), "iterations": str(run_dir / "iterations.csv"),
         "best_model": str(run_dir / "best.pt"), "batched_trials": r.batch_size,
     }
-    return finish(run_dir, r.slot.identity, result, str(device), st.get("started_at", utc_now()), wall,
-                  code=st["code"])
+    return finish(run_dir, r.slot.identity, result, str(device), st.get("started_at", utc_now()), r.clock.wall(),
+                  code=st["code"], cpu_time_s=r.clock.cpu())
 
 
 # ----------------------------------------------------------------------------- CLI

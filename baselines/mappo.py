@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import copy
 import sys
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -35,6 +34,7 @@ from torch import nn
 
 from baselines.common.batch_trials import SEEDS_HELP, Slot, batches, open_slots, record_trials, seeds_option, with_seeds
 from baselines.common.checkpoint import save_checkpoint
+from baselines.common.clock import TrialClock
 from baselines.common.device import resolve_device
 from baselines.common.gae import compute_gae
 from baselines.common.ppo import (
@@ -401,7 +401,7 @@ def _train_batch(slots: Sequence[Slot]) -> list[dict[str, Any] | None]:
     heuristic_cost = evaluate(da_policy(core.params), core, episodes=args.eval_episodes).mean
     states: list[dict[str, Any]] = []
     for k, s in enumerate(slots):
-        st: dict[str, Any] = {"updates": 0, "env_steps": 0, "elapsed": 0.0, "best_cost": float("inf"),
+        st: dict[str, Any] = {"updates": 0, "env_steps": 0, "elapsed": 0.0, "cpu_elapsed": 0.0, "best_cost": float("inf"),
                               "best_episodes": 0, "best_actor": None, "curve": [], "next_eval": 0,
                               "started_at": utc_now()}
         p = s.payload
@@ -411,6 +411,7 @@ def _train_batch(slots: Sequence[Slot]) -> list[dict[str, Any] | None]:
             noises[k].set_state(p["noise"])
             np_rngs[k].bit_generator.state = p["np_rng"]
             st.update(p["state"])
+            st["cpu_elapsed"] = p["state"].get("cpu_elapsed")  # missing in checkpoints of older code: unknown
         st["code"] = code_history(st.get("code"))  # saved with every checkpoint, in the record at the end
         states.append(st)
     if slots[0].payload is not None:
@@ -425,8 +426,7 @@ def _train_batch(slots: Sequence[Slot]) -> list[dict[str, Any] | None]:
                         desc=f"{args.model} {args.scenario}" + (f" x{K} seeds" if K > 1 else ""),
                         disable=not args.progress)
     schedule = EvalSchedule(args.eval_every, next_at=states[0]["next_eval"])
-    now = time.perf_counter()
-    t_starts = [now - st["elapsed"] for st in states]
+    clocks = [TrialClock(st["elapsed"], st.get("cpu_elapsed")) for st in states]  # None: a checkpoint of older code
 
     def act(obs: np.ndarray, info: Mapping[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         with torch.no_grad():
@@ -445,7 +445,7 @@ def _train_batch(slots: Sequence[Slot]) -> list[dict[str, Any] | None]:
                 st["best_actor"] = trial_state(rollout_actor, k)
                 save_checkpoint(s.run_dir / "best.pt", {"model": s.args.model, "args": asdict(s.args),
                                                         "actor": st["best_actor"], "cost": r.mean})
-            curves[k].log(rstate.episodes_done, st["env_steps"], time.perf_counter() - t_starts[k], r.mean,
+            curves[k].log(rstate.episodes_done, st["env_steps"], clocks[k].wall(), r.mean,
                           st["best_cost"], {"eval_se": r.se, "heuristic_cost": heuristic_cost,
                                             "updates": st["updates"]})
             st["curve"] = curves[k].rows
@@ -453,7 +453,7 @@ def _train_batch(slots: Sequence[Slot]) -> list[dict[str, Any] | None]:
 
     def checkpoint() -> None:
         for k, (s, st) in enumerate(zip(slots, states)):
-            st["elapsed"] = time.perf_counter() - t_starts[k]
+            st["elapsed"], st["cpu_elapsed"] = clocks[k].wall(), clocks[k].cpu()
             st["next_eval"] = schedule.next_at
             save_checkpoint(s.checkpoint, {
                 "model": s.args.model, "args": asdict(s.args), "actor": trial_state(actor, k),
@@ -533,7 +533,6 @@ def _train_batch(slots: Sequence[Slot]) -> list[dict[str, Any] | None]:
 
     records = []
     for k, (s, st) in enumerate(zip(slots, states)):
-        wall = time.perf_counter() - t_starts[k]
         result = {
             "best_cost": st["best_cost"], "heuristic_cost": heuristic_cost,
             "savings": (heuristic_cost - st["best_cost"]) / heuristic_cost, "eval_seed": EVAL_SEED,
@@ -542,8 +541,8 @@ def _train_batch(slots: Sequence[Slot]) -> list[dict[str, Any] | None]:
             "updates": st["updates"], "run_dir": str(s.run_dir), "curve": str(s.run_dir / "curve.csv"),
             "best_model": str(s.run_dir / "best.pt"), "batched_trials": K,
         }
-        records.append(finish(s.run_dir, s.identity, result, str(device), st.get("started_at", utc_now()), wall,
-                              code=st["code"]))
+        records.append(finish(s.run_dir, s.identity, result, str(device), st.get("started_at", utc_now()),
+                              clocks[k].wall(), code=st["code"], cpu_time_s=clocks[k].cpu()))
     return records
 
 

@@ -28,7 +28,6 @@ import dataclasses
 import io
 import math
 import sys
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +41,7 @@ from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.logger import configure
 
 from baselines.common.checkpoint import load_checkpoint, save_checkpoint
+from baselines.common.clock import TrialClock
 from baselines.common.device import resolve_device
 from baselines.common.records import TrialIdentity, utc_now
 from baselines.common.trial import (
@@ -232,6 +232,7 @@ class _Trainer:
 
     def __init__(self, args: Args) -> None:
         self.args = args
+        self.clock = TrialClock()  # construction and DA's evaluation count: they are the trial's work too
         torch.set_num_threads(args.threads)
         self.device = resolve_device(args.device)
         self.dir = args.run_dir  # opened (config checked) by run_trial
@@ -240,7 +241,6 @@ class _Trainer:
         self.model.set_logger(configure(str(self.dir / "tb" / "sb3"), ["tensorboard"]))
         self.schedule = EvalSchedule(args.eval_every)
         self.tracker = BestTracker()
-        self.wall_offset = 0.0
         self.heuristic: float | None = None
         self.started = False
         self.finished = False
@@ -255,7 +255,6 @@ class _Trainer:
         self.curve._write_csv()
         if self.heuristic is None:
             self.heuristic = self._evaluate(da_policy(self.venv.core.params)).mean
-        self.t0 = time.time()
         self.bar: Any = None
 
     # ------------------------------------------------------------------ checkpoint
@@ -270,7 +269,7 @@ class _Trainer:
             "env_state": copy.deepcopy(core.state), "env_seeded": core._seeded,
             "adapter": {"ep_return": self.venv._ep_return.copy(), "ep_cost": self.venv._ep_cost.copy()},
             "rng": rng_state(), "tracker": self.tracker.state_dict(), "curve_rows": list(self.curve.rows),
-            "schedule_next_at": self.schedule.next_at, "wall_time_s": self.wall(),
+            "schedule_next_at": self.schedule.next_at, **self.clock.state(),
             "heuristic_cost": self.heuristic, "finished": self.finished, "started_at": self.started_at,
             "code": self.code,
         }
@@ -291,7 +290,7 @@ class _Trainer:
         set_rng_state(ck["rng"])
         self.tracker = BestTracker.from_state(ck["tracker"])
         self.schedule.next_at = int(ck["schedule_next_at"])
-        self.wall_offset = float(ck["wall_time_s"])
+        self.clock = TrialClock.from_state(ck)
         self.heuristic = ck["heuristic_cost"]
         self.started = True
         self.finished = bool(ck.get("finished", False))
@@ -303,9 +302,6 @@ class _Trainer:
         save_checkpoint(self.dir / "checkpoint.pt", self.state())
 
     # ------------------------------------------------------------------ protocol
-    def wall(self) -> float:
-        return self.wall_offset + (time.time() - self.t0 if hasattr(self, "t0") else 0.0)
-
     def episodes_done(self) -> int:
         a = self.args
         return a.n_envs * (self.model.num_timesteps // a.n_envs // a.episode_length)
@@ -326,7 +322,7 @@ class _Trainer:
                 "heuristic_cost": self.heuristic, "episodes": ep, "env_steps": steps,
                 "eval_episodes": self.args.eval_episodes, "config": result_config(self.args),
             })
-        self.curve.log(ep, steps, self.wall(), res.mean, self.tracker.best,
+        self.curve.log(ep, steps, self.clock.wall(), res.mean, self.tracker.best,
                        {"eval_se": res.se, "heuristic_cost": float(self.heuristic or math.nan)})
         if self.bar is not None:
             set_costs(self.bar, self.tracker.best, self.heuristic, res.mean)
@@ -375,8 +371,8 @@ class _Trainer:
         }
 
     def record(self) -> dict[str, Any]:
-        return finish(self.dir, self.args.identity(), self.result(), self.device, self.started_at, self.wall(),
-                      code=self.code)
+        return finish(self.dir, self.args.identity(), self.result(), self.device, self.started_at, self.clock.wall(),
+                      code=self.code, cpu_time_s=self.clock.cpu())
 
 
 def run_trial(args: Args) -> dict[str, Any] | None:

@@ -19,7 +19,7 @@ Schema ``meio-envs.trial/1`` (docs/experiments.md has the field list)::
      "scenario", "model", "seed", "preset",
      "config": {...},      # the settings hashed into the identity
      "result": {...},      # best_cost, heuristic_cost, savings, eval_seed, episodes, env_steps, ...
-     "provenance": {...},  # versions, git commit, device, CPUs, host, timestamps, wall time
+     "provenance": {...},  # versions, git commit, device, CPUs, host, timestamps, wall and CPU time
      "error": {...}}       # failed trials only: type, message, traceback
 """
 
@@ -182,8 +182,10 @@ def code_version() -> dict[str, Any]:
     return {"git_commit": commit, "git_dirty": dirty}
 
 
-def provenance(device: str, started_at: str, wall_time_s: float, **extra: Any) -> dict[str, Any]:
-    """Where and with what a trial ran: versions, git commit, device, CPUs, host and timestamps."""
+def provenance(device: str, started_at: str, wall_time_s: float, cpu_time_s: float | None = None,
+               **extra: Any) -> dict[str, Any]:
+    """Where and with what a trial ran: versions, git commit, device, CPUs, host, timestamps, and the
+    trial's wall and CPU seconds (``cpu_time_s`` None: not measured, e.g. resumed from older code)."""
     commit, dirty = _git_commit()
     try:
         cpus = len(os.sched_getaffinity(0))
@@ -193,7 +195,7 @@ def provenance(device: str, started_at: str, wall_time_s: float, **extra: Any) -
         "package_version": package_version(), "git_commit": commit, "git_dirty": dirty, "versions": _versions(),
         "device": str(device), "cpu_count": cpus, "host": platform.node(), "platform": platform.platform(),
         "started_at": started_at, "finished_at": utc_now(), "wall_time_s": round(float(wall_time_s), 2),
-        "argv": list(sys.argv),
+        "cpu_time_s": None if cpu_time_s is None else round(float(cpu_time_s), 2), "argv": list(sys.argv),
     }
     prov.update(extra)
     return prov

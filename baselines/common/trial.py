@@ -163,7 +163,7 @@ def code_history(previous: Sequence[Mapping[str, Any]] | None) -> list[dict[str,
 
 def finish(run_dir: str | os.PathLike[str], identity: TrialIdentity, result: Mapping[str, Any], device: str,
            started_at: str, wall_time_s: float, preset: str | None = None,
-           code: Sequence[Mapping[str, Any]] | None = None) -> dict[str, Any]:
+           code: Sequence[Mapping[str, Any]] | None = None, cpu_time_s: float | None = None) -> dict[str, Any]:
     """Write and return the finished record of the trial (``<run>/result.json``).
 
     ``code``: the trial's :func:`code_history`. When it was resumed under other code than it started
@@ -172,7 +172,7 @@ def finish(run_dir: str | os.PathLike[str], identity: TrialIdentity, result: Map
     """
     res = dict(result)
     res.setdefault("run_dir", str(run_dir))
-    prov = provenance(device, started_at, wall_time_s)
+    prov = provenance(device, started_at, wall_time_s, cpu_time_s)
     if code and len(code) > 1:
         prov["code_history"] = [dict(c) for c in code]
         prov["git_dirty"] = bool(prov.get("git_dirty")) or any(bool(c.get("git_dirty")) for c in code)
@@ -182,14 +182,14 @@ def finish(run_dir: str | os.PathLike[str], identity: TrialIdentity, result: Map
 
 
 def failed_record(identity: TrialIdentity, exc: BaseException | str, started_at: str, wall_time_s: float,
-                  preset: str | None = None, device: str = "unknown") -> dict[str, Any]:
+                  preset: str | None = None, device: str = "unknown", cpu_time_s: float | None = None) -> dict[str, Any]:
     """A ``status: failed`` record carrying the error (type, message, last 4,000 characters of traceback)."""
     if isinstance(exc, BaseException):
         tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
         err = {"type": type(exc).__name__, "message": str(exc)[:2000], "traceback": tb[-4000:]}
     else:
         err = {"type": "Error", "message": str(exc)[:2000], "traceback": str(exc)[-4000:]}
-    return make_record(identity, None, provenance(device, started_at, wall_time_s), status="failed",
+    return make_record(identity, None, provenance(device, started_at, wall_time_s, cpu_time_s), status="failed",
                        preset=preset, error=err)
 
 

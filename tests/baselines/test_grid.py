@@ -316,14 +316,17 @@ def test_curve_files_are_checked(tmp_path: Path, text: str, match: str) -> None:
 def test_grid_totals_count_cells_of_the_report_grid_apart_from_the_rest() -> None:
     from baselines.grid_report import _totals
 
-    rows = [{"scenario": "A1", "model": "marl", "preset": "quick", "trials": 3, "core_hours": 0.25},
-            {"scenario": "D1", "model": "imarl", "preset": "quick", "trials": 3, "core_hours": 1.0},
-            {"scenario": "S1", "model": "marl", "preset": "quick", "trials": 3, "core_hours": 0.05},
-            {"scenario": "A1", "model": "my-algo", "preset": "quick", "trials": 1, "core_hours": 0.0},
-            {"scenario": "A1", "model": "marl", "preset": "report", "trials": 10, "core_hours": 2.0}]
+    def row(sc: str, model: str, preset: str, trials: int, core: float, cpu: float = 0.0, measured: int = 0) -> dict:
+        return {"scenario": sc, "model": model, "preset": preset, "trials": trials, "core_hours": core,
+                "cpu_hours": cpu, "cpu_measured": measured}
+
+    rows = [row("A1", "marl", "quick", 3, 0.25, 0.2, 3), row("D1", "imarl", "quick", 3, 1.0),
+            row("S1", "marl", "quick", 3, 0.05, 0.04, 3), row("A1", "my-algo", "quick", 1, 0.0, 0.01, 1),
+            row("A1", "marl", "report", 10, 2.0), row("A1", "marl", "smoke", 2, 0.2, 0.1, 2)]
     lines = _totals(rows)
-    assert lines[2] == "| quick | 2 of 65 | 2 | 10 | 1.3 |"
-    assert lines[3] == "| report | 1 of 65 | 0 | 10 | 2.0 |"
+    assert lines[2] == "| quick | 2 of 65 | 2 | 10 | 1.3 | 0.25 (7 of 10 trials) |"
+    assert lines[3] == "| report | 1 of 65 | 0 | 10 | 2.0 | - |"
+    assert lines[4] == "| smoke | 1 of 65 | 0 | 2 | 0.2 | 0.10 |"
 
 
 def test_records_are_checked_against_their_model_files_before_publishing(tmp_path: Path, capsys) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from baselines.common.checkpoint import load_checkpoint
 from baselines.common.records import read_records
 from baselines.imarl import (
     AgentResult,
@@ -135,8 +136,11 @@ def test_imarl_killed_and_resumed_continues_from_last_iteration(tmp_path) -> Non
     full = run_imarl(tiny(tmp_path / "a", **kw))["result"]
     assert any(full["accepted"]) and len(full["job_sequence"]) == 6
     assert run_imarl(tiny(tmp_path / "b", stop_after=4, **kw)) is None
+    cpu_before = load_checkpoint(tmp_path / "b" / "imarl-random/A1/seed0/checkpoint.pt")["state"]["cpu_elapsed"]
     assert len((tmp_path / "b" / "imarl-random/A1/seed0/iterations.csv").read_text().splitlines()) == 5
-    resumed = run_imarl(tiny(tmp_path / "b", **kw))["result"]
+    rec = run_imarl(tiny(tmp_path / "b", **kw))
+    resumed = rec["result"]
+    assert rec["provenance"]["cpu_time_s"] > cpu_before > 0  # the killed part's CPU time is carried
     assert resumed["job_sequence"] == full["job_sequence"]
     assert resumed["accepted"] == full["accepted"]
     assert resumed["best_cost"] == pytest.approx(full["best_cost"], abs=0)

@@ -128,8 +128,10 @@ def test_stop_and_resume_equals_uninterrupted(tmp_path: Path, model: str) -> Non
     rec_full = train(full)
     part = _tiny(tmp_path / "part", model, stop_after_chunks=2)
     assert train(part) is None  # "killed" after 2 of 6 rollouts
+    cpu_before = load_checkpoint(part.run_dir / "checkpoint.pt")["cpu_time_s"]
     rec_res = train(replace(part, stop_after_chunks=None))
     assert rec_res["result"]["best_cost"] == rec_full["result"]["best_cost"]
+    assert rec_res["provenance"]["cpu_time_s"] > cpu_before > 0  # the killed part's CPU time is carried
     a = load_checkpoint(full.run_dir / "checkpoint.pt")["tracker"]["history"]
     b = load_checkpoint(part.run_dir / "checkpoint.pt")["tracker"]["history"]
     assert a == b
