@@ -45,7 +45,6 @@ import copy
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any, Literal, Protocol
 
 import numpy as np
@@ -69,11 +68,13 @@ from baselines.common.ppo import (
     ppo_epochs,
     ppo_optimizer,
 )
-from baselines.common.records import TrialIdentity, utc_now
+from baselines.common.records import utc_now
 from baselines.common.rollout import RolloutBuffer, RolloutState, collect_rollout, per_copy, per_trial, train_seed_offset
 from baselines.common.stacked import load_trial_state, stack_modules, trial_state
 from baselines.common.train_loop import LearningCurve, make_progress, rng_state, set_costs
-from baselines.common.trial import check_budget, check_run_name, code_history, finish, result_config, summary_line
+from baselines.common.trial import (
+    TrialOptions, check_budget, check_rollout, check_run_name, code_history, finish, summary_line,
+)
 from meio_envs.envs.batch import BatchedMEIO
 from meio_envs.envs.batched_ma import BatchedMultiAgent
 from meio_envs.evaluation import EVAL_SEED, EvalResult, da_policy, evaluate, evaluate_many
@@ -103,7 +104,7 @@ _LOG_SQRT_2PI_E = 0.5 * (1.0 + np.log(2.0 * np.pi))
 
 
 @dataclass
-class Args:
+class Args(TrialOptions):
     """IMARL options (PPO defaults: the report's Appendix B; 25,000 episodes per agent-iteration)."""
 
     scenario: tyro.conf.Positional[str] = "A1"
@@ -186,12 +187,7 @@ class Args:
                      num_steps=self.num_steps, num_minibatches=self.num_minibatches,
                      update_epochs=self.update_epochs, episode_length=self.episode_length,
                      eval_every=self.eval_every, eval_episodes=self.eval_episodes)
-        if self.num_steps % self.episode_length and self.episode_length % self.num_steps:
-            raise ValueError(f"num_steps={self.num_steps} and episode_length={self.episode_length} must divide "
-                             "one another (copies stay in step with rollouts)")
-        if (self.num_envs * self.num_steps) % self.num_minibatches:
-            raise ValueError(f"num_envs * num_steps = {self.num_envs * self.num_steps} must split into "
-                             f"num_minibatches={self.num_minibatches}")
+        check_rollout(self.num_envs, self.num_steps, self.episode_length, self.num_minibatches)
         for name in ("episodes_per_iteration", "episodes"):
             v = getattr(self, name)
             if v is not None and v < self.rollout_episodes:
@@ -217,19 +213,6 @@ class Args:
     def model_name(self) -> str:
         """``imarl`` (DA base policy) or ``imarl-random``."""
         return "imarl" if self.base_policy == "da" else f"imarl-{self.base_policy}"
-
-    def run_dir(self) -> Path:
-        """The run folder."""
-        return Path(self.out) / (self.run_name or f"{self.model_name}/{self.scenario}/seed{self.seed}")
-
-    @property
-    def store(self) -> Path:
-        """Results store of this run."""
-        return Path(self.results) if self.results else Path(self.out) / "results.jsonl"
-
-    def identity(self) -> TrialIdentity:
-        """The trial: scenario, model, seed and every result-changing option."""
-        return TrialIdentity(self.scenario, self.model_name, self.seed, result_config(self))
 
 
 # ----------------------------------------------------------------------------- job list

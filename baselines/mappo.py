@@ -24,7 +24,6 @@ import copy
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -48,7 +47,7 @@ from baselines.common.ppo import (
     ppo_optimizer,
     trial_mean,
 )
-from baselines.common.records import TrialIdentity, utc_now
+from baselines.common.records import utc_now
 from baselines.common.rollout import RolloutBuffer, RolloutState, collect_rollout, per_copy, per_trial, train_seed_offset
 from baselines.common.stacked import (
     fused_mlp,
@@ -60,7 +59,9 @@ from baselines.common.stacked import (
     trial_state,
 )
 from baselines.common.train_loop import EvalSchedule, LearningCurve, make_progress, set_costs
-from baselines.common.trial import check_budget, check_run_name, code_history, finish, result_config, summary_line
+from baselines.common.trial import (
+    TrialOptions, check_budget, check_rollout, check_run_name, code_history, finish, summary_line,
+)
 from meio_envs.envs.batch import BatchedMEIO
 from meio_envs.envs.batched_ma import BatchedMultiAgent, graph_inputs
 from meio_envs.evaluation import EVAL_SEED, da_policy, evaluate, evaluate_many
@@ -84,7 +85,7 @@ _LOG_SQRT_2PI_E = 0.5 * (1.0 + np.log(2.0 * np.pi))  # Gaussian entropy = this +
 
 
 @dataclass
-class Args:
+class Args(TrialOptions):
     """MAPPO hyperparameters (defaults: the report's Appendix B and table B.3)."""
 
     scenario: tyro.conf.Positional[str] = "A1"
@@ -165,12 +166,7 @@ class Args:
                      num_minibatches=self.num_minibatches, update_epochs=self.update_epochs,
                      episode_length=self.episode_length, eval_every=self.eval_every,
                      eval_episodes=self.eval_episodes)
-        if self.num_steps % self.episode_length and self.episode_length % self.num_steps:
-            raise ValueError(f"num_steps={self.num_steps} and episode_length={self.episode_length} must divide "
-                             "one another (copies stay in step with rollouts)")
-        if (self.num_envs * self.num_steps) % self.num_minibatches:
-            raise ValueError(f"num_envs * num_steps = {self.num_envs * self.num_steps} must split into "
-                             f"num_minibatches={self.num_minibatches}")
+        check_rollout(self.num_envs, self.num_steps, self.episode_length, self.num_minibatches)
         if self.total_steps < self.num_envs * self.num_steps:
             raise ValueError(f"episodes={self.episodes} is less than one rollout ({self.num_envs} copies x "
                              f"{self.num_steps} periods = {self.num_envs * self.num_steps / self.episode_length:g} "
@@ -183,19 +179,6 @@ class Args:
         """Env steps of the budget, rounded down to whole rollouts (never exceeded)."""
         rollout = self.num_envs * self.num_steps
         return self.episodes * self.episode_length // rollout * rollout
-
-    def run_dir(self) -> Path:
-        """The run folder."""
-        return Path(self.out) / (self.run_name or f"{self.model}/{self.scenario}/seed{self.seed}")
-
-    @property
-    def store(self) -> Path:
-        """Results store of this run."""
-        return Path(self.results) if self.results else Path(self.out) / "results.jsonl"
-
-    def identity(self) -> TrialIdentity:
-        """The trial: scenario, model, seed and every result-changing option."""
-        return TrialIdentity(self.scenario, self.model, self.seed, result_config(self))
 
 
 # ----------------------------------------------------------------------------- networks

@@ -30,7 +30,6 @@ import math
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Annotated, Any
 
 import numpy as np
@@ -43,10 +42,10 @@ from stable_baselines3.common.logger import configure
 from baselines.common.checkpoint import load_checkpoint, save_checkpoint
 from baselines.common.clock import TrialClock
 from baselines.common.device import resolve_device
-from baselines.common.records import TrialIdentity, utc_now
+from baselines.common.records import utc_now
 from baselines.common.trial import (
-    check_budget, check_run_name, code_history, finish, finished_result, open_run_dir, result_config, run_and_record,
-    summary_line,
+    TrialOptions, check_budget, check_run_name, code_history, finish, finished_result, open_run_dir, result_config,
+    run_and_record, summary_line,
 )
 from baselines.common.train_loop import (
     BestTracker, EvalSchedule, LearningCurve, make_progress, rng_state, set_costs, set_rng_state,
@@ -65,7 +64,7 @@ MODELS = ("sarl", "sarl-gnn")
 
 
 @dataclass
-class Args:
+class Args(TrialOptions):
     """Options of ``meio train sarl|sarl-gnn <scenario>``; defaults are the report's (Appendix B)."""
 
     scenario: Annotated[str, tyro.conf.Positional, tyro.conf.arg(metavar="SCENARIO")]
@@ -160,19 +159,6 @@ class Args:
         """Env steps of the budget, rounded down to whole rollouts (the budget is never exceeded)."""
         return (self.episodes * self.episode_length // self.rollout_steps) * self.rollout_steps
 
-    @property
-    def run_dir(self) -> Path:
-        """Run folder."""
-        return Path(self.out) / (self.run_name or f"{self.model}/{self.scenario}/seed{self.seed}")
-
-    @property
-    def store(self) -> Path:
-        """Results store of this run."""
-        return Path(self.results) if self.results else Path(self.out) / "results.jsonl"
-
-    def identity(self) -> TrialIdentity:
-        """The trial: scenario, model, seed and every result-changing option."""
-        return TrialIdentity(self.scenario, self.model, self.seed, result_config(self))
 
 
 def make_model(args: Args, venv: MEIOSB3VecEnv, device: str) -> PPO:

@@ -65,7 +65,7 @@ def open_slots(args_list: Sequence[Any]) -> tuple[list[dict[str, Any] | None], l
     slots = []
     for i, a in enumerate(args_list):
         ident = a.identity()
-        d = Path(a.run_dir())
+        d = Path(a.run_dir)
         if d.resolve() in seen:
             raise ValueError(f"trials {seen[d.resolve()]} and {i} write to the same run folder {d}")
         seen[d.resolve()] = i

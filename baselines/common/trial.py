@@ -43,7 +43,9 @@ from baselines.common.records import (
 __all__ = [
     "NOT_RESULT_FIELDS",
     "ConfigMismatch",
+    "TrialOptions",
     "check_budget",
+    "check_rollout",
     "check_run_name",
     "code_history",
     "evaluation_line",
@@ -89,6 +91,47 @@ def check_budget(**budgets: int | None) -> None:
             raise ValueError(f"{name} must be a whole number of episodes/steps, got {v!r}")
         if v < 1:
             raise ValueError(f"{name} must be >= 1, got {v}: a trial needs a positive budget")
+
+
+def check_rollout(num_envs: int, num_steps: int, episode_length: int, num_minibatches: int) -> None:
+    """Reject rollout shapes the PPO trainers cannot run: copies must stay in step with episodes
+    (``num_steps`` and ``episode_length`` divide one another) and a rollout must split into minibatches."""
+    if num_steps % episode_length and episode_length % num_steps:
+        raise ValueError(f"num_steps={num_steps} and episode_length={episode_length} must divide "
+                         "one another (copies stay in step with rollouts)")
+    if (num_envs * num_steps) % num_minibatches:
+        raise ValueError(f"num_envs * num_steps = {num_envs * num_steps} must split into "
+                         f"num_minibatches={num_minibatches}")
+
+
+class TrialOptions:
+    """What the trainers' option dataclasses share: the run folder, the results store and the identity.
+
+    A subclass is a dataclass with the fields ``scenario``, ``seed``, ``out``, ``run_name`` and
+    ``results``, and either a ``model`` field or its own :attr:`model_name`.
+    """
+
+    @property
+    def model_name(self) -> str:
+        """The model as recorded (the ``model`` field unless a trainer names its variants itself)."""
+        return str(self.model)  # type: ignore[attr-defined]
+
+    @property
+    def run_dir(self) -> Path:
+        """The run folder: ``<out>/<run_name>``, by default ``<out>/<model>/<scenario>/seed<seed>``."""
+        o: Any = self
+        return Path(o.out) / (o.run_name or f"{self.model_name}/{o.scenario}/seed{o.seed}")
+
+    @property
+    def store(self) -> Path:
+        """The results store the finished record goes to: ``results``, by default ``<out>/results.jsonl``."""
+        o: Any = self
+        return Path(o.results) if o.results else Path(o.out) / "results.jsonl"
+
+    def identity(self) -> TrialIdentity:
+        """The trial: scenario, model, seed and every result-changing option."""
+        o: Any = self
+        return TrialIdentity(o.scenario, self.model_name, o.seed, result_config(self))
 
 
 def check_run_name(name: str, what: str = "run folder") -> str:

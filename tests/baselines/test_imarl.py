@@ -108,7 +108,7 @@ def test_imarl_tiny_run_A1(tmp_path, capsys) -> None:
     args = tiny(tmp_path, init_active="bc")
     rec = train(args)
     s = rec["result"]
-    run = args.run_dir()
+    run = args.run_dir
     assert (run / "checkpoint.pt").exists() and (run / "curve.csv").exists() and (run / "iterations.csv").exists()
     assert s["job_sequence"] == ["R3", "R2"] and s["agent_iterations"] == 2 and not s["equilibrium"]
     assert s["best_cost"] <= s["heuristic_cost"] == s["initial_cost"]  # starts at DA, only accepts improvements

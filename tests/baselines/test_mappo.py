@@ -65,7 +65,7 @@ def tiny(tmp_path, **kw) -> Args:
 def test_mappo_tiny_run_writes_curve_checkpoint_result(tmp_path, capsys) -> None:
     args = tiny(tmp_path, tensorboard=True)
     s = train(args)
-    run = args.run_dir()
+    run = args.run_dir
     assert (run / "curve.csv").exists() and (run / "checkpoint.pt").exists() and (run / "best.pt").exists()
     assert (run / "tb").is_dir()
     rows = (run / "curve.csv").read_text().splitlines()

@@ -191,8 +191,8 @@ def test_mappo_k1_pinned(tmp_path, name) -> None:
     else:
         a = marl(tmp_path)
     rec = mappo.run_trial(a)
-    ck = load_checkpoint(a.run_dir() / "checkpoint.pt")
-    assert curve(a.run_dir()) == OLD_CURVES[name] and rec["result"]["best_cost"] == min(OLD_CURVES[name])
+    ck = load_checkpoint(a.run_dir / "checkpoint.pt")
+    assert curve(a.run_dir) == OLD_CURVES[name] and rec["result"]["best_cost"] == min(OLD_CURVES[name])
     _check_old_sums(name, ck["actor"])
 
 
@@ -201,8 +201,8 @@ def test_imarl_k1_pinned(tmp_path, name) -> None:
     kw = dict(init_active="bc") if name == "imarl_A1_bc" else dict(base_policy="random", order="upstream-first")
     a = imarl_args(tmp_path, **kw)
     rec = imarl.run_imarl(a)["result"]
-    saved = load_checkpoint(a.run_dir() / "checkpoint.pt")["state"]["saved"]
-    assert curve(a.run_dir()) == OLD_CURVES[name]
+    saved = load_checkpoint(a.run_dir / "checkpoint.pt")["state"]["saved"]
+    assert curve(a.run_dir) == OLD_CURVES[name]
     assert (rec["job_sequence"], rec["accepted"]) == ((["R3", "R2", "R1"], [False, True, False]) if "bc" in name
                                                        else (["W1", "R1", "R2"], [True, False, False]))
     # Which agents hold a saved network is exact; the weights are compared within tolerance only,
@@ -245,7 +245,7 @@ def test_mappo_k3_equals_solo(tmp_path, model) -> None:
     assert all(r["result"]["batched_trials"] == 3 for r in recs)
     for s, rec, b in zip((0, 1, 2), recs, batch):
         solo = marl(tmp_path / "solo", seed=s, **kw)
-        same_trial(rec, mappo.run_trial(solo), b.run_dir(), solo.run_dir())
+        same_trial(rec, mappo.run_trial(solo), b.run_dir, solo.run_dir)
 
 
 def test_imarl_k3_equals_solo_with_different_agents_in_one_round(tmp_path, monkeypatch) -> None:
@@ -262,7 +262,7 @@ def test_imarl_k3_equals_solo_with_different_agents_in_one_round(tmp_path, monke
     assert any(len(set(r)) > 1 for r in rounds), rounds
     for s, rec, b in zip((0, 1, 2), recs, batch):
         solo = imarl_args(tmp_path / "solo", seed=s, **kw)
-        same_trial(rec, imarl.run_imarl(solo), b.run_dir(), solo.run_dir())
+        same_trial(rec, imarl.run_imarl(solo), b.run_dir, solo.run_dir)
 
 
 # ----------------------------------------------------------------------------- kill and resume

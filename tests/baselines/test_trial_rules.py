@@ -55,8 +55,7 @@ def test_a_folder_of_another_trial_is_refused(tmp_path: Path, name: str) -> None
     rec = train(first)
     assert rec["status"] == "finished"
     other = make(tmp_path, **change)
-    other.run_name = first.run_name or (str(first.run_dir if name == "sarl" else first.run_dir())
-                                        .removeprefix(str(tmp_path) + "/"))
+    other.run_name = first.run_name or str(first.run_dir).removeprefix(str(tmp_path) + "/")
     with pytest.raises(ConfigMismatch, match="learning_rate: folder has 0.0001, this command has 0.0003") as e:
         train(other)
     assert "--no-resume" in str(e.value)
@@ -161,3 +160,22 @@ def test_meio_train_bad_scenario_is_one_line_exit_2_nothing_written(model, tmp_p
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith(f"meio train {model}: unknown scenario 'Z9'") and "e.g. 'B4'" in err[0]
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("make", [_marl, _imarl])
+def test_rollout_shapes_that_cannot_run_are_refused_with_the_numbers(tmp_path: Path, make) -> None:
+    with pytest.raises(ValueError, match="num_steps=96 and episode_length=128 must divide one another"):
+        make(tmp_path, num_steps=96)
+    with pytest.raises(ValueError, match="num_envs \\* num_steps = 1024 must split into num_minibatches=3"):
+        make(tmp_path, num_minibatches=3)
+    assert make(tmp_path, num_steps=64).num_steps == 64  # 64 divides 128: allowed
+
+
+def test_every_trainer_places_its_run_folder_and_store_alike(tmp_path: Path) -> None:
+    for args, model in ((_sarl(tmp_path), "sarl"), (_marl(tmp_path, model="marl-gnn"), "marl-gnn"),
+                        (_imarl(tmp_path, base_policy="random"), "imarl-random")):
+        assert args.run_dir == tmp_path / model / "A1" / "seed0"
+        assert args.store == tmp_path / "results.jsonl"
+        assert args.identity().model == model and args.identity().trial_id.startswith(f"{model}-A1-s0-")
+        args.run_name, args.results = "mine/x", str(tmp_path / "s.jsonl")
+        assert args.run_dir == tmp_path / "mine" / "x" and args.store == tmp_path / "s.jsonl"
