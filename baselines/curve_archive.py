@@ -21,8 +21,8 @@ from typing import Any
 from baselines.common.files import atomic_write_text
 from baselines.common.records import RecordError
 
-__all__ = ["COLUMNS", "CurveError", "archive_curves", "archived_curve", "find_run_file", "read_curve",
-           "trial_curve"]
+__all__ = ["COLUMNS", "CurveError", "archive_curves", "archived_curve", "find_run_file", "plain_trial_id",
+           "read_curve", "trial_curve"]
 
 COLUMNS = ("episodes", "env_steps", "eval_cost", "best_cost")
 MAX_BYTES = 4 * 2**20  # a report-budget curve is ~100 kB; anything far larger is not a curve
@@ -33,11 +33,16 @@ class CurveError(RecordError):
     """A curve file that is not a learning curve of the expected form, or conflicts with the archive."""
 
 
+def plain_trial_id(trial_id: str, what: str = "a curve file") -> str:
+    """``trial_id`` if it can name a file (letters, digits, '.', '_', '-'; no '..'), else :class:`CurveError`."""
+    if not isinstance(trial_id, str) or not _TRIAL_ID.match(trial_id) or ".." in trial_id:
+        raise CurveError(f"trial id {trial_id!r} cannot name {what}: letters, digits, '.', '_' and '-' only")
+    return trial_id
+
+
 def archived_curve(trial_id: str, archive: str | Path) -> Path:
     """The archive path of ``trial_id``'s curve (the id must be a plain file name)."""
-    if not _TRIAL_ID.match(trial_id) or ".." in trial_id:
-        raise CurveError(f"trial id {trial_id!r} cannot name a curve file: letters, digits, '.', '_' and '-' only")
-    return Path(archive) / f"{trial_id}.csv"
+    return Path(archive) / f"{plain_trial_id(trial_id)}.csv"
 
 
 def find_run_file(rel: str, roots: Sequence[Path]) -> Path | None:

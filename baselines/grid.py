@@ -9,13 +9,15 @@
     meio grid publish --results runs/grid/results.jsonl --models imarl --preset quick
     meio grid verify  --results runs/grid/results.jsonl     # re-evaluate each trial's best model file
     meio grid plan    --preset quick --seeds 0 1 2          # what is not published yet, its cost, the commands
+    meio grid heldout --results benchmarks/results/results.jsonl --runs runs/grid   # held-out rows of older trials
     meio grid report  --results benchmarks/results/results.jsonl runs/grid/results.jsonl --out docs/grid
 
 Trials go to ``--out`` (default ``runs/grid``): run folders ``<out>/<model>/<scenario>/<trial id>``
 and the results store ``<out>/results.jsonl``. The published results in
 ``benchmarks/results/results.jsonl`` change only through ``meio grid publish``, which first checks
-each record against its best model file (:mod:`baselines.record_check`) and then copies each
-published trial's learning curve to ``benchmarks/results/curves/<trial id>.csv``.
+each record against its best model file (:mod:`baselines.record_check`), then copies each
+published trial's learning curve to ``benchmarks/results/curves/<trial id>.csv`` and evaluates its
+best model and DA on held-out episodes into ``benchmarks/results/heldout.csv`` (:mod:`baselines.heldout`).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from baselines.common.files import atomic_write_text
 from baselines.common.records import RecordError, ResultsStore, read_records
 from baselines.curve_archive import archive_curves
 from baselines.grid_runner import GRID_MODELS, GridAborted, TrialSpec, run_trials
+from baselines.heldout import HELDOUT_EPISODES, add_heldout
 from baselines.presets import MODELS, PRESETS, preset_options
 from baselines.record_check import check_records
 from meio_envs.scenarios import REPORT_SCENARIOS
@@ -41,6 +44,7 @@ from meio_envs.scenarios import REPORT_SCENARIOS
 __all__ = ["PUBLISHED", "grid_cli", "parse_sets", "summarise", "trial_core_hours", "trial_cpu_hours"]
 
 PUBLISHED = Path(__file__).resolve().parents[1] / "benchmarks" / "results" / "results.jsonl"
+HELDOUT_FILE = "heldout.csv"  # next to the published store
 
 
 def parse_sets(items: Iterable[str]) -> dict[str, Any]:
@@ -254,11 +258,24 @@ def _publish(args: argparse.Namespace) -> int:
                   + _missing_note(no_model, "model file"))
         added, dup = publish(pick, args.to, allow_dirty=args.allow_dirty)
         curves, no_curve = archive_curves(finished, roots, archive)
+        held, _ = add_heldout(finished, roots, Path(args.to).parent / HELDOUT_FILE)
     except RecordError as e:
         print(f"meio grid publish: {e}", file=sys.stderr)
         return 2
     print(f"published {added} new records into {args.to} ({dup} were there already); "
-          f"archived {curves} learning curves in {archive}" + _missing_note(no_curve, "curve file"))
+          f"archived {curves} learning curves in {archive}" + _missing_note(no_curve, "curve file")
+          + f"; evaluated {held} trials on held-out episodes into {Path(args.to).parent / HELDOUT_FILE}")
+    return 0
+
+
+def _heldout(args: argparse.Namespace) -> int:
+    recs = [r for p in args.results for r in read_records(p)]
+    try:
+        held, no_model = add_heldout(recs, _run_roots(args), args.to, args.episodes)
+    except RecordError as e:
+        print(f"meio grid heldout: {e}", file=sys.stderr)
+        return 2
+    print(f"evaluated {held} trials on held-out episodes into {args.to}" + _missing_note(no_model, "model file"))
     return 0
 
 
@@ -342,6 +359,12 @@ def _parser() -> argparse.ArgumentParser:
     pb.add_argument("--no-verify", action="store_true",
                     help="skip re-evaluating each record's model file (e.g. files trained on another platform)")
     pb.add_argument("--allow-dirty", action="store_true", help="publish records run from an uncommitted tree, or resumed under other code than they started with")
+    ho = sub.add_parser("heldout", help="evaluate trials' best models and DA on held-out episodes (once per trial)")
+    ho.add_argument("--results", nargs="+", default=[str(PUBLISHED)], help="stores whose trials to evaluate")
+    ho.add_argument("--to", default=str(PUBLISHED.parent / HELDOUT_FILE), help="the held-out file to add rows to")
+    ho.add_argument("--runs", nargs="+", metavar="DIR",
+                    help="folders the records' run paths start from (default: the folders above each --results store)")
+    ho.add_argument("--episodes", type=int, default=HELDOUT_EPISODES, help="held-out episodes per trial")
     pl = sub.add_parser("plan", help="the trials of a preset not published yet, their estimated cost, the commands",
                         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     pl.add_argument("--preset", choices=[p for p in PRESETS if p != "smoke"], default="quick")
@@ -367,4 +390,4 @@ def grid_cli(argv: Sequence[str]) -> int:
         return report_cli(argv[1:])
     args = _parser().parse_args(argv)
     return {"run": _run, "status": _status, "summary": _summary, "publish": _publish,
-            "verify": _verify, "plan": _plan}[args.cmd](args)
+            "verify": _verify, "plan": _plan, "heldout": _heldout}[args.cmd](args)

@@ -8,7 +8,9 @@ the base-stock table (``benchmarks/results/heuristics_all.csv``) it writes into 
   CPU-hours), then one row per experiment (scenario x model x setting): trials, seeds,
   budget, best and mean savings against DA, best cost, and next to it the DA, the searched local and
   the searched echelon base-stock costs with the savings the best trial makes against each,
-  core-hours (wall time) and CPU-hours (process CPU time, where the records measured it);
+  core-hours (wall time) and CPU-hours (process CPU time, where the records measured it); below
+  it, where trials were evaluated on held-out episodes (:mod:`baselines.heldout`), their recorded
+  and held-out savings per cell;
 - ``savings_best.png`` / ``savings_mean.png``: heatmaps of the best and of the mean savings per
   model and scenario (the report's Figures 5 and 6), one pair per budget preset;
 - ``trials.png``: every trial's cost relative to DA, per scenario and model (the report's Figure 7);
@@ -40,7 +42,8 @@ from typing import Any
 from baselines.common.files import atomic_write_text
 from baselines.common.records import read_records
 from baselines.curve_archive import archived_curve, find_run_file, trial_curve
-from baselines.grid import PUBLISHED, summarise
+from baselines.grid import HELDOUT_FILE, PUBLISHED, summarise
+from baselines.heldout import heldout_table, read_heldout
 from meio_envs.scenarios import REPORT_SCENARIOS
 
 LEADERBOARD_HEAD = """# Leaderboard
@@ -273,8 +276,12 @@ def _policy_plots(records: Sequence[Mapping[str, Any]], out: Path,
 
 def write_report(records: Sequence[Mapping[str, Any]], out: str | Path, heuristics: str | Path = HEURISTICS,
                  root: str | Path | Sequence[str | Path] = ".", policies: int = 0,
-                 archives: Sequence[str | Path] = (CURVES,), say: Callable[[str], None] = print) -> list[Path]:
+                 archives: Sequence[str | Path] = (CURVES,), say: Callable[[str], None] = print,
+                 heldout: Sequence[Mapping[str, Any]] = ()) -> list[Path]:
     """Write the tables and figures into ``out``; returns the files written.
+
+    ``heldout``: rows of :func:`baselines.heldout.read_heldout`; those of the records' trials are
+    shown in grid.md below the table (recorded against held-out savings).
 
     Learning curves come from ``archives`` (folders of curves kept by ``meio grid publish``) first,
     then from the run folders: ``root`` is the folder (or folders, searched in order) that the
@@ -296,7 +303,9 @@ def write_report(records: Sequence[Mapping[str, Any]], out: str | Path, heuristi
     w.writeheader()
     w.writerows(rows)
     atomic_write_text(out / "grid.csv", buf.getvalue())
-    atomic_write_text(out / "grid.md", _markdown(rows))
+    ids = {r["trial_id"] for r in records}
+    held = heldout_table([h for h in heldout if h["trial_id"] in ids])
+    atomic_write_text(out / "grid.md", _markdown(rows) + ("\n" + held if held else ""))
     written += [out / "grid.csv", out / "grid.md"]
     for preset in sorted({str(r["preset"]) for r in rows}):
         sub = [r for r in rows if str(r["preset"]) == preset]
@@ -370,6 +379,8 @@ def report_cli(argv: Sequence[str]) -> int:
     ap.add_argument("--policies", type=int, default=0, metavar="PERIODS",
                     help="also plot each cell's best learned policy (order vs inventory position), simulated "
                          "for PERIODS periods (e.g. 20000), where its model file is under --runs")
+    ap.add_argument("--heldout", default=str(PUBLISHED.parent / HELDOUT_FILE),
+                    help="held-out evaluations of the trials (meio grid publish / heldout) to show beside the table")
     ap.add_argument("--leaderboard", default=None, help="also write the table as a leaderboard page here")
     ap.add_argument("--findings", default=None, metavar="PAGE",
                     help="also write the report's findings next to ours into PAGE (between its markers)")
@@ -377,7 +388,8 @@ def report_cli(argv: Sequence[str]) -> int:
     recs = [r for p in a.results for r in read_records(p)]
     if a.preset:
         recs = [r for r in recs if r.get("preset") == a.preset]
-    files = write_report(recs, a.out, a.heuristics, a.runs, a.policies, archives=a.curves)
+    files = write_report(recs, a.out, a.heuristics, a.runs, a.policies, archives=a.curves,
+                         heldout=read_heldout(a.heldout))
     if files and a.leaderboard:
         atomic_write_text(a.leaderboard, LEADERBOARD_HEAD.format(sources=", ".join(f"`{p}`" for p in a.results))
                           + (Path(a.out) / "grid.md").read_text())

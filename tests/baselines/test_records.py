@@ -123,6 +123,21 @@ def test_archived_curves_belong_to_published_trials() -> None:
         assert min(r["eval_cost"] for r in rows) >= 0
 
 
+def test_published_heldout_rows_belong_to_published_trials() -> None:
+    from baselines.grid import HELDOUT_FILE, PUBLISHED
+    from baselines.heldout import HELDOUT_SEED, read_heldout
+
+    recs = {r["trial_id"]: r for r in read_records(PUBLISHED)}
+    rows = read_heldout(PUBLISHED.parent / HELDOUT_FILE)  # columns, finite numbers, one row per trial
+    for row in rows:
+        rec = recs.get(row["trial_id"])
+        assert rec is not None, f"{row['trial_id']} has a held-out row but no published record"
+        assert (row["scenario"], row["model"]) == (rec["scenario"], rec["model"])
+        assert row["recorded_savings"] == rec["result"]["savings"]
+        assert row["seed"] == HELDOUT_SEED and row["episodes"] >= 100
+        assert row["heldout_savings"] == pytest.approx(1 - row["heldout_cost"] / row["heldout_da_cost"], rel=1e-9)
+
+
 def test_atomic_write_gives_new_files_normal_permissions_and_keeps_existing_ones(tmp_path) -> None:
     import os
 

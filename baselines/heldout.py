@@ -1,0 +1,178 @@
+"""Held-out evaluation of published trials: how much of a recorded saving survives fresh demand draws.
+
+The grid's protocol (the report's) takes a trial's result as its *best* evaluation, and every
+evaluation of a trial uses the same 100 episodes (seeds ``EVAL_SEED`` ...). Picking the best of
+many evaluations on one set of draws favours a policy that happens to suit those draws, so the
+recorded saving is optimistic; the base-stock levels of the heuristics table are searched on other
+draws and are not. To measure the optimism, ``meio grid publish`` evaluates each published
+trial's best model and DA once more, on :data:`HELDOUT_EPISODES` episodes the trial never saw
+(seeds :data:`HELDOUT_SEED` ...; paired: both see the same draws), and keeps one row per trial in
+``heldout.csv`` next to the published records. ``meio grid report`` shows the recorded and the
+held-out savings side by side.
+
+Rows are computed once per trial and never change; like the records, the file is checked when
+read (size, columns, finite numbers, plain trial ids, one row per trial).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from filelock import FileLock
+
+from baselines.common.files import atomic_write_text
+from baselines.common.records import RecordError, code_version
+from baselines.curve_archive import find_run_file, plain_trial_id
+
+__all__ = ["COLUMNS", "HELDOUT_EPISODES", "HELDOUT_SEED", "HeldoutError", "add_heldout", "evaluate_heldout",
+           "heldout_table", "read_heldout"]
+
+HELDOUT_SEED = 3_000_017
+"""First seed of the held-out episodes: copies use HELDOUT_SEED .. HELDOUT_SEED + episodes - 1, apart from
+the evaluation seeds (1,000,003 ...), the base-stock search's (7,000,001 ...) and training's (small)."""
+HELDOUT_EPISODES = 500
+"""Held-out episodes per trial (75 periods, 25 warm-up, as the protocol): five times the protocol's 100."""
+COLUMNS = ("trial_id", "scenario", "model", "preset", "seed", "episodes", "recorded_savings", "heldout_cost",
+           "heldout_da_cost", "heldout_savings", "heldout_savings_se", "git_commit")
+_NUMBERS = ("recorded_savings", "heldout_cost", "heldout_da_cost", "heldout_savings", "heldout_savings_se")
+MAX_BYTES = 8 * 2**20  # ~150 bytes a row: tens of thousands of trials
+
+
+class HeldoutError(RecordError):
+    """A held-out file that is not of the expected form."""
+
+
+def evaluate_heldout(record: Mapping[str, Any], roots: Sequence[Path], episodes: int = HELDOUT_EPISODES,
+                     seed: int = HELDOUT_SEED) -> dict[str, Any] | None:
+    """One row: ``record``'s best model and DA on ``episodes`` held-out episodes (None without a model file).
+
+    ``heldout_savings`` is (DA - model) / DA on the held-out draws and ``heldout_savings_se`` its
+    standard error from the paired per-episode differences.
+    """
+    from baselines.saved_policies import GRID_POLICY_MODELS, load_policy
+    from meio_envs.envs.batch import resolve_params
+    from meio_envs.evaluation import da_policy, evaluate
+
+    res = record.get("result") or {}
+    if record.get("status") != "finished" or record.get("model") not in GRID_POLICY_MODELS or not res.get("best_model"):
+        return None
+    path = find_run_file(res["best_model"], roots)
+    if path is None:
+        return None
+    saved = load_policy(path)
+    sc = record["scenario"]
+    if (saved.model, saved.scenario) != (record["model"], sc):
+        raise HeldoutError(f"{record['trial_id']}: its model file {path} holds a {saved.model} policy for "
+                           f"{saved.scenario}, not {record['model']} for {sc}")
+    model = evaluate(saved.policy, sc, episodes=episodes, seed=seed)
+    da = evaluate(da_policy(resolve_params(sc)[0]), sc, episodes=episodes, seed=seed)
+    diff = da.episode_costs - model.episode_costs
+    se = float(diff.std(ddof=1) / math.sqrt(diff.size)) / da.mean if diff.size > 1 else 0.0
+    return {"trial_id": record["trial_id"], "scenario": sc, "model": record["model"],
+            "preset": str(record.get("preset") or ""), "seed": int(seed), "episodes": int(episodes),
+            "recorded_savings": float(res["savings"]), "heldout_cost": model.mean, "heldout_da_cost": da.mean,
+            "heldout_savings": model.savings_vs(da), "heldout_savings_se": se,
+            "git_commit": _code()}
+
+
+def _code() -> str:
+    """The evaluating code's commit, ``-dirty`` when the tree had uncommitted changes ("" outside git)."""
+    v = code_version()
+    return str(v["git_commit"] or "") + ("-dirty" if v["git_dirty"] else "")
+
+
+def read_heldout(path: str | Path) -> list[dict[str, Any]]:
+    """The rows of a held-out file (empty when there is none), checked; raises :class:`HeldoutError`."""
+    p = Path(path)
+    if not p.exists():
+        return []
+    if p.stat().st_size > MAX_BYTES:
+        raise HeldoutError(f"{p}: {p.stat().st_size} bytes; a held-out file is at most {MAX_BYTES} bytes")
+    with p.open(newline="") as fh:
+        reader = csv.DictReader(fh)
+        if tuple(reader.fieldnames or ()) != COLUMNS:
+            raise HeldoutError(f"{p}: columns {reader.fieldnames}, expected {list(COLUMNS)}")
+        rows, seen = [], set()
+        for i, raw in enumerate(reader, start=2):
+            try:
+                plain_trial_id(raw["trial_id"], "a held-out row")
+            except RecordError as e:
+                raise HeldoutError(f"{p}, line {i}: {e}") from None
+            if raw["trial_id"] in seen:
+                raise HeldoutError(f"{p}, line {i}: a second row for {raw['trial_id']}")
+            seen.add(raw["trial_id"])
+            row: dict[str, Any] = dict(raw)
+            try:
+                row["seed"], row["episodes"] = int(raw["seed"]), int(raw["episodes"])
+                for k in _NUMBERS:
+                    row[k] = float(raw[k])
+            except (TypeError, ValueError) as e:
+                raise HeldoutError(f"{p}, line {i}: {e}") from None
+            if not all(math.isfinite(row[k]) for k in _NUMBERS) or row["episodes"] < 2:
+                raise HeldoutError(f"{p}, line {i}: numbers must be finite and episodes >= 2")
+            rows.append(row)
+    return rows
+
+
+def add_heldout(records: Iterable[Mapping[str, Any]], roots: Sequence[Path], path: str | Path,
+                episodes: int = HELDOUT_EPISODES, seed: int = HELDOUT_SEED) -> tuple[int, list[str]]:
+    """Evaluate the records not in ``path`` yet and add their rows; returns (rows added, trial ids of
+    finished grid records without a model file). Safe under concurrent callers (a lock file)."""
+    p = Path(path)
+    added, missing = 0, []
+    with FileLock(str(p) + ".lock"):
+        rows = read_heldout(p)
+        have = {r["trial_id"] for r in rows}
+        for rec in records:
+            if rec.get("status") != "finished" or rec["trial_id"] in have:
+                continue
+            row = evaluate_heldout(rec, roots, episodes, seed)
+            if row is None:
+                if (rec.get("result") or {}).get("best_model"):
+                    missing.append(rec["trial_id"])
+                continue
+            rows.append(row)
+            have.add(row["trial_id"])
+            added += 1
+        if added:
+            buf = io.StringIO()
+            w = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\n")
+            w.writeheader()
+            w.writerows(sorted(rows, key=lambda r: r["trial_id"]))
+            atomic_write_text(p, buf.getvalue())
+    return added, missing
+
+
+def heldout_table(rows: Sequence[Mapping[str, Any]]) -> str:
+    """Markdown: per cell (scenario, model, preset) the mean recorded and held-out savings and their gap,
+    then the gap over all trials (mean and its standard error)."""
+    if not rows:
+        return ""
+    cells: dict[tuple[str, str, str], list[Mapping[str, Any]]] = defaultdict(list)
+    for r in rows:
+        cells[(r["scenario"], r["model"], r["preset"])].append(r)
+    gaps = [100 * (r["recorded_savings"] - r["heldout_savings"]) for r in rows]
+    mean = sum(gaps) / len(gaps)
+    sd = math.sqrt(sum((g - mean) ** 2 for g in gaps) / (len(gaps) - 1)) if len(gaps) > 1 else 0.0
+    lines = ["## Recorded and held-out savings", "",
+             f"Each trial's best model and DA on {rows[0]['episodes']} held-out episodes (seeds from "
+             f"{rows[0]['seed']:,}; the recorded saving is the best of the trial's evaluations, all on the "
+             "protocol's 100 episodes). Over "
+             f"{len(gaps)} trials the recorded saving exceeds the held-out one by {mean:+.2f} points on "
+             f"average (standard error {sd / math.sqrt(len(gaps)):.2f}; largest {max(gaps):+.2f}).", "",
+             "| scenario | model | preset | trials | recorded savings (mean) | held-out savings (mean) | gap (points) | "
+             "held-out SE (mean) |", "|---|---|---|---|---|---|---|---|"]
+    for (sc, model, preset), rs in sorted(cells.items()):
+        n = len(rs)
+        rec = sum(r["recorded_savings"] for r in rs) / n
+        held = sum(r["heldout_savings"] for r in rs) / n
+        se = sum(r["heldout_savings_se"] for r in rs) / n
+        lines.append(f"| {sc} | {model} | {preset or '-'} | {n} | {100 * rec:+.2f} % | {100 * held:+.2f} % | "
+                     f"{100 * (rec - held):+.2f} | {100 * se:.2f} |")
+    return "\n".join(lines) + "\n"
