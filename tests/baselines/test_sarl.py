@@ -58,6 +58,31 @@ def test_gat_batching_equals_per_graph_forward(scenario: str) -> None:
     assert GATEncoder(x.shape[2], pool="mean")(xt, et).shape == (6, 16)
 
 
+@pytest.mark.parametrize("direction", ["supply", "both"])
+def test_gat_encoder_computes_what_pyg_gatconv_computes_with_its_own_self_loops(direction: str) -> None:
+    """The encoder adds the self loops once per batch size instead of on every call: bit for bit the same."""
+    from torch_geometric.nn import GATConv
+
+    from baselines.gnn import batch_edge_index
+
+    torch.manual_seed(3)
+    enc = GATEncoder(3, heads=2, direction=direction)
+    ei = torch.tensor([[0, 0, 1, 2, 2], [1, 2, 3, 2, 4]])  # a self loop on node 2: GATConv drops and re-adds it
+    x = torch.randn(7, 5, 3)
+    ref_convs = []
+    for c in enc.convs:
+        ref = GATConv(c.in_channels, c.out_channels, heads=c.heads, concat=c.concat)  # add_self_loops=True
+        ref.load_state_dict(c.state_dict())
+        ref_convs.append(ref)
+    edges = torch.cat([ei, ei.flip(0)], dim=1) if direction == "both" else ei
+    big = batch_edge_index(edges, 7, 5)
+    h = x.reshape(35, 3)
+    for ref in ref_convs:
+        h = torch.nn.functional.elu(ref(h, big))
+    assert torch.equal(enc(x, ei), h.reshape(7, -1))
+    assert torch.equal(enc(x, ei), enc(x, ei))  # the cached edge list gives the same again
+
+
 # ---------------------------------------------------------------------- GAT-critic policy
 @pytest.mark.parametrize("scenario", ["A1", "B1"])
 def test_graph_policy_forward_backward(scenario: str) -> None:
