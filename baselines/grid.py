@@ -36,7 +36,7 @@ from baselines.common.files import atomic_write_text
 from baselines.common.records import RecordError, ResultsStore, read_records
 from baselines.curve_archive import archive_curves
 from baselines.grid_runner import GRID_MODELS, GridAborted, TrialSpec, run_trials
-from baselines.heldout import HELDOUT_EPISODES, add_heldout
+from baselines.heldout import HELDOUT_EPISODES, add_heldout, evaluating_code
 from baselines.presets import MODELS, PRESETS, preset_options
 from baselines.record_check import check_records
 from meio_envs.scenarios import REPORT_SCENARIOS
@@ -251,6 +251,7 @@ def _publish(args: argparse.Namespace) -> int:
     roots = _run_roots(args)
     archive = Path(args.to).parent / "curves"
     finished = [r for r in pick if r["status"] == "finished"]
+    code = evaluating_code()  # before this command changes the published files
     try:
         if not args.no_verify:
             verified, no_model = check_records(finished, roots)
@@ -258,7 +259,7 @@ def _publish(args: argparse.Namespace) -> int:
                   + _missing_note(no_model, "model file"))
         added, dup = publish(pick, args.to, allow_dirty=args.allow_dirty)
         curves, no_curve = archive_curves(finished, roots, archive)
-        held, _ = add_heldout(finished, roots, Path(args.to).parent / HELDOUT_FILE)
+        held, _ = add_heldout(finished, roots, Path(args.to).parent / HELDOUT_FILE, code=code)
     except RecordError as e:
         print(f"meio grid publish: {e}", file=sys.stderr)
         return 2

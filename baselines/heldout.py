@@ -31,7 +31,7 @@ from baselines.common.records import RecordError, code_version
 from baselines.curve_archive import find_run_file, plain_trial_id
 
 __all__ = ["COLUMNS", "HELDOUT_EPISODES", "HELDOUT_SEED", "HeldoutError", "add_heldout", "evaluate_heldout",
-           "heldout_table", "read_heldout"]
+           "evaluating_code", "heldout_table", "read_heldout"]
 
 HELDOUT_SEED = 3_000_017
 """First seed of the held-out episodes: copies use HELDOUT_SEED .. HELDOUT_SEED + episodes - 1, apart from
@@ -49,11 +49,12 @@ class HeldoutError(RecordError):
 
 
 def evaluate_heldout(record: Mapping[str, Any], roots: Sequence[Path], episodes: int = HELDOUT_EPISODES,
-                     seed: int = HELDOUT_SEED) -> dict[str, Any] | None:
+                     seed: int = HELDOUT_SEED, code: str | None = None) -> dict[str, Any] | None:
     """One row: ``record``'s best model and DA on ``episodes`` held-out episodes (None without a model file).
 
     ``heldout_savings`` is (DA - model) / DA on the held-out draws and ``heldout_savings_se`` its
-    standard error from the paired per-episode differences.
+    standard error from the paired per-episode differences; ``code`` labels the evaluating code
+    (default :func:`evaluating_code` now).
     """
     from baselines.saved_policies import GRID_POLICY_MODELS, load_policy
     from meio_envs.envs.batch import resolve_params
@@ -78,11 +79,14 @@ def evaluate_heldout(record: Mapping[str, Any], roots: Sequence[Path], episodes:
             "preset": str(record.get("preset") or ""), "seed": int(seed), "episodes": int(episodes),
             "recorded_savings": float(res["savings"]), "heldout_cost": model.mean, "heldout_da_cost": da.mean,
             "heldout_savings": model.savings_vs(da), "heldout_savings_se": se,
-            "git_commit": _code()}
+            "git_commit": evaluating_code() if code is None else code}
 
 
-def _code() -> str:
-    """The evaluating code's commit, ``-dirty`` when the tree had uncommitted changes ("" outside git)."""
+def evaluating_code() -> str:
+    """The evaluating code's commit, ``-dirty`` when the tree had uncommitted changes ("" outside git).
+
+    ``meio grid publish`` takes it before it writes anything: its own additions to the published
+    files are not a change of the code."""
     v = code_version()
     return str(v["git_commit"] or "") + ("-dirty" if v["git_dirty"] else "")
 
@@ -121,7 +125,8 @@ def read_heldout(path: str | Path) -> list[dict[str, Any]]:
 
 
 def add_heldout(records: Iterable[Mapping[str, Any]], roots: Sequence[Path], path: str | Path,
-                episodes: int = HELDOUT_EPISODES, seed: int = HELDOUT_SEED) -> tuple[int, list[str]]:
+                episodes: int = HELDOUT_EPISODES, seed: int = HELDOUT_SEED,
+                code: str | None = None) -> tuple[int, list[str]]:
     """Evaluate the records not in ``path`` yet and add their rows; returns (rows added, trial ids of
     finished grid records without a model file). Safe under concurrent callers (a lock file)."""
     p = Path(path)
@@ -132,7 +137,7 @@ def add_heldout(records: Iterable[Mapping[str, Any]], roots: Sequence[Path], pat
         for rec in records:
             if rec.get("status") != "finished" or rec["trial_id"] in have:
                 continue
-            row = evaluate_heldout(rec, roots, episodes, seed)
+            row = evaluate_heldout(rec, roots, episodes, seed, code)
             if row is None:
                 if (rec.get("result") or {}).get("best_model"):
                     missing.append(rec["trial_id"])

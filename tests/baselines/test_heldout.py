@@ -101,16 +101,28 @@ def test_heldout_table_states_the_gap_by_cell_and_overall() -> None:
     assert heldout_table([]) == ""
 
 
-def test_publish_writes_heldout_rows_and_the_report_shows_them(trial, tmp_path: Path) -> None:
+def test_publish_writes_heldout_rows_and_the_report_shows_them(trial, tmp_path: Path, monkeypatch) -> None:
     pytest.importorskip("matplotlib")
     from baselines.grid_report import write_report
 
     rec, root = trial
     store = root / "runs" / "results.jsonl"
     pub = tmp_path / "pub" / "results.jsonl"
+    # the published files change while publishing; the evaluating code is labelled as it was before
+    written = {"yes": False}
+    real_publish = grid.publish
+
+    def publish(*a, **kw):
+        written["yes"] = True
+        return real_publish(*a, **kw)
+
+    monkeypatch.setattr(grid, "publish", publish)
+    monkeypatch.setattr(heldout, "code_version", lambda: {"git_commit": "c" * 40, "git_dirty": written["yes"]})
     assert grid.grid_cli(["publish", "--results", str(store), "--to", str(pub), "--allow-dirty"]) == 0
     (row,) = read_heldout(pub.parent / "heldout.csv")
     assert row["trial_id"] == rec["trial_id"] and row["episodes"] == heldout.HELDOUT_EPISODES
+    assert written["yes"] and row["git_commit"] == "c" * 40
+    assert heldout.evaluating_code() == "c" * 40 + "-dirty"
     write_report(read_records(pub), tmp_path / "rep", tmp_path / "none.csv", heldout=[row])
     md = (tmp_path / "rep" / "grid.md").read_text()
     assert "## Recorded and held-out savings" in md and "| A1 | marl | custom | 1 |" in md
