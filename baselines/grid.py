@@ -4,7 +4,7 @@
     meio grid run --scenarios A1 --models marl --seeds 0 --set episodes=2000 num_envs=64
     meio grid run --scenarios B1 --models imarl --seeds 0 1 2 3 --batch-seeds 2   # two tasks of 2 seeds
     meio grid run ... --address auto        # join a running Ray cluster (``ray start --head`` first)
-    meio grid status  --results runs/grid/results.jsonl
+    meio grid status  --results runs/grid/results.jsonl     # also the trials started and not finished
     meio grid summary --results runs/grid/results.jsonl [--csv summary.csv]
     meio grid publish --results runs/grid/results.jsonl --models imarl --preset quick
     meio grid verify  --results runs/grid/results.jsonl     # re-evaluate each trial's best model file
@@ -35,6 +35,7 @@ from typing import Any
 from baselines.common.files import atomic_write_text
 from baselines.common.records import RecordError, ResultsStore, read_records
 from baselines.curve_archive import archive_curves
+from baselines.grid_progress import format_open_trials, open_trials
 from baselines.grid_runner import GRID_MODELS, GridAborted, TrialSpec, run_trials
 from baselines.heldout import HELDOUT_EPISODES, add_heldout, evaluating_code
 from baselines.presets import MODELS, PRESETS, preset_options
@@ -198,6 +199,9 @@ def _status(args: argparse.Namespace) -> int:
     print(f"{args.results}: {len(recs)} records, {len(fin)} finished trials, {len(failed)} failed and not rerun")
     for tid, r in failed.items():
         print(f"  failed {tid}: {r['error']['type']}: {r['error']['message'][:160]}")
+    runs = Path(args.runs) if args.runs else Path(args.results).parent
+    for line in format_open_trials(t for t in open_trials(runs) if t["trial_id"] not in fin):
+        print(line)
     return 0
 
 
@@ -342,8 +346,11 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--no-ray", action="store_true", help="run in this process, one trial after another")
     r.add_argument("--no-live", action="store_true", help="no live progress view (log lines only)")
     r.add_argument("--dry-run", action="store_true", help="list the trials and their ids, run nothing")
-    st = sub.add_parser("status", help="finished and failed trials of a results store")
+    st = sub.add_parser("status", help="finished and failed trials of a results store, and the trials "
+                                       "started and not finished")
     st.add_argument("--results", default="runs/grid/results.jsonl")
+    st.add_argument("--runs", default=None, metavar="DIR",
+                    help="the grid's run folders (<model>/<scenario>/<trial id>); default: the store's folder")
     sm = sub.add_parser("summary", help="best and mean savings per experiment")
     sm.add_argument("--results", nargs="+", default=[str(PUBLISHED)])
     sm.add_argument("--csv", default=None, help="also write the table as CSV here")

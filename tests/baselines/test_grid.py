@@ -396,3 +396,54 @@ def test_grid_plan_refuses_unknown_models_and_scenarios(capsys) -> None:
     assert "no budget presets for model 'my-algo'" in capsys.readouterr().err
     assert grid.grid_cli(["plan", "--scenarios", "Z9"]) == 2
     assert "unknown scenario" in capsys.readouterr().err
+
+
+def test_grid_status_lists_started_unfinished_trials_with_progress_and_code(tmp_path: Path, capsys) -> None:
+    import json as _json
+
+    from baselines.common.checkpoint import save_checkpoint
+    from baselines.grid_progress import format_open_trials, open_trials
+
+    root = tmp_path / "runs" / "grid"
+
+    def folder(model: str, sc: str, tid: str, curve: str | None = None, ck: dict | None = None,
+               done: bool = False) -> Path:
+        d = root / model / sc / tid
+        d.mkdir(parents=True)
+        (d / "config.json").write_text(_json.dumps({"trial_id": tid, "model": model, "scenario": sc, "seed": 0,
+                                                   "config": {"episodes": 2000}}))
+        if curve is not None:
+            (d / "curve.csv").write_text("episodes,env_steps,eval_cost,best_cost\n" + curve)
+        if ck is not None:
+            save_checkpoint(d / "checkpoint.pt", ck)
+        if done:
+            (d / "result.json").write_text("{}")
+        return d
+
+    old = [{"git_commit": "a" * 40, "git_dirty": False}]
+    folder("sarl", "A1", "sarl-A1-s0-x", "0,0,900.0,900.0\n400,51200,800.0,800.0\n", {"model": "sarl", "code": old})
+    folder("marl", "A1", "marl-A1-s0-y", "0,0,950.0,950.0\n", {"state": {"code": old + [{"git_commit": "b" * 40,
+                                                                                          "git_dirty": True}]}})
+    folder("imarl", "B1", "imarl-B1-s0-z")  # started, killed before its first checkpoint
+    folder("marl", "A2", "marl-A2-s0-w", "0,0,1.0,1.0\n", done=True)  # finished: not listed
+    bad = root / "marl" / "A3" / "junk"
+    bad.mkdir(parents=True)
+    (bad / "config.json").write_text("{not json")  # not a run folder of ours: skipped
+    rows = {r["trial_id"]: r for r in open_trials(root)}
+    assert set(rows) == {"sarl-A1-s0-x", "marl-A1-s0-y", "imarl-B1-s0-z"}
+    s = rows["sarl-A1-s0-x"]
+    assert (s["episodes"], s["best_cost"], s["budget"], s["commits"]) == (400, 800.0, 2000, ["a" * 40])
+    assert rows["marl-A1-s0-y"]["commits"] == ["a" * 40, "b" * 40 + "-dirty"]
+    assert rows["imarl-B1-s0-z"]["episodes"] == 0 and rows["imarl-B1-s0-z"]["commits"] == []
+    lines = format_open_trials(sorted(rows.values(), key=lambda r: r["trial_id"]), current="a" * 40)
+    assert lines[0].startswith("3 trials started and not finished")
+    by = {ln.split(":")[0].strip(): ln for ln in lines[1:]}
+    assert "400 of 2,000 episodes, best 800.0" in by["sarl-A1-s0-x"] and "mix versions" not in by["sarl-A1-s0-x"]
+    assert "resume it from a checkout of bbbbbbbbbb" in by["marl-A1-s0-y"]
+    assert "no evaluation yet" in by["imarl-B1-s0-z"] and "code unknown" in by["imarl-B1-s0-z"]
+    # meio grid status: records first, then the open trials that the store has not finished
+    store = root / "results.jsonl"
+    ResultsStore(store)  # an empty store
+    assert grid.grid_cli(["status", "--results", str(store)]) == 0
+    out = capsys.readouterr().out
+    assert "0 records" in out and "3 trials started and not finished" in out and "sarl-A1-s0-x" in out
