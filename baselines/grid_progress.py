@@ -54,6 +54,8 @@ def open_trials(root: str | Path, with_code: bool = True) -> list[dict[str, Any]
             curve = read_curve(d / "curve.csv") if (d / "curve.csv").is_file() else []
         except (ValueError, RecordError):
             continue  # not a run folder of this package, or one being written: nothing to report
+        if not isinstance(ident, dict) or not isinstance(ident.get("config", {}), dict):
+            continue
         files = [p for p in (d / "checkpoint.pt", d / "curve.csv", d / "iterations.csv", cfg) if p.is_file()]
         code: list[dict[str, Any]] = []
         if with_code and (d / "checkpoint.pt").is_file():

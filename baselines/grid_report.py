@@ -34,13 +34,14 @@ import argparse
 import csv
 import io
 import math
+import sys
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from baselines.common.files import atomic_write_text
-from baselines.common.records import read_records
+from baselines.common.records import RecordError, read_records
 from baselines.curve_archive import archived_curve, find_run_file, trial_curve
 from baselines.grid import HELDOUT_FILE, PUBLISHED, summarise
 from baselines.heldout import heldout_table, read_heldout
@@ -388,8 +389,12 @@ def report_cli(argv: Sequence[str]) -> int:
     recs = [r for p in a.results for r in read_records(p)]
     if a.preset:
         recs = [r for r in recs if r.get("preset") == a.preset]
-    files = write_report(recs, a.out, a.heuristics, a.runs, a.policies, archives=a.curves,
-                         heldout=read_heldout(a.heldout))
+    try:
+        held = read_heldout(a.heldout)
+    except RecordError as e:
+        print(f"meio grid report: {e}", file=sys.stderr)
+        return 2
+    files = write_report(recs, a.out, a.heuristics, a.runs, a.policies, archives=a.curves, heldout=held)
     if files and a.leaderboard:
         atomic_write_text(a.leaderboard, LEADERBOARD_HEAD.format(sources=", ".join(f"`{p}`" for p in a.results))
                           + (Path(a.out) / "grid.md").read_text())

@@ -41,6 +41,7 @@ HELDOUT_EPISODES = 500
 COLUMNS = ("trial_id", "scenario", "model", "preset", "seed", "episodes", "recorded_savings", "heldout_cost",
            "heldout_da_cost", "heldout_savings", "heldout_savings_se", "git_commit")
 _NUMBERS = ("recorded_savings", "heldout_cost", "heldout_da_cost", "heldout_savings", "heldout_savings_se")
+MAX_EPISODES = 100_000  # copies HELDOUT_SEED .. + 99,999 stay clear of the search seeds (7,000,001 ...)
 MAX_BYTES = 8 * 2**20  # ~150 bytes a row: tens of thousands of trials
 
 
@@ -129,6 +130,9 @@ def add_heldout(records: Iterable[Mapping[str, Any]], roots: Sequence[Path], pat
                 code: str | None = None) -> tuple[int, list[str]]:
     """Evaluate the records not in ``path`` yet and add their rows; returns (rows added, trial ids of
     finished grid records without a model file). Safe under concurrent callers (a lock file)."""
+    if isinstance(episodes, bool) or not isinstance(episodes, int) or not 2 <= episodes <= MAX_EPISODES:
+        raise HeldoutError(f"held-out episodes must be a whole number from 2 to {MAX_EPISODES:,} (a standard error "
+                           f"needs two; more would reach the base-stock search's seeds), got {episodes!r}")
     p = Path(path)
     added, missing = 0, []
     with FileLock(str(p) + ".lock"):

@@ -429,6 +429,8 @@ def test_grid_status_lists_started_unfinished_trials_with_progress_and_code(tmp_
     bad = root / "marl" / "A3" / "junk"
     bad.mkdir(parents=True)
     (bad / "config.json").write_text("{not json")  # not a run folder of ours: skipped
+    (root / "marl" / "A4" / "list").mkdir(parents=True)
+    (root / "marl" / "A4" / "list" / "config.json").write_text("[1, 2]")  # JSON, but not a config: skipped
     rows = {r["trial_id"]: r for r in open_trials(root)}
     assert set(rows) == {"sarl-A1-s0-x", "marl-A1-s0-y", "imarl-B1-s0-z"}
     s = rows["sarl-A1-s0-x"]

@@ -59,6 +59,12 @@ def test_rows_are_added_once_per_trial_and_read_back(trial, tmp_path: Path) -> N
     assert add_heldout([rec], [root], path, episodes=50) == (0, [])  # computed once: never re-evaluated
     assert path.read_text() == first
     assert read_heldout(tmp_path / "none.csv") == []
+    for bad in (1, 0, -5, 100_001, 2.5):
+        with pytest.raises(HeldoutError, match="held-out episodes must be a whole number from 2 to 100,000"):
+            add_heldout([rec], [root], tmp_path / "other.csv", episodes=bad)
+    assert not (tmp_path / "other.csv").exists()
+    assert grid.grid_cli(["heldout", "--results", str(root / "runs" / "results.jsonl"),
+                          "--to", str(tmp_path / "cli.csv"), "--episodes", "1"]) == 2
 
 
 def _write(path: Path, rows: list[list[str]], header: tuple[str, ...] = heldout.COLUMNS) -> Path:
@@ -126,3 +132,13 @@ def test_publish_writes_heldout_rows_and_the_report_shows_them(trial, tmp_path: 
     write_report(read_records(pub), tmp_path / "rep", tmp_path / "none.csv", heldout=[row])
     md = (tmp_path / "rep" / "grid.md").read_text()
     assert "## Recorded and held-out savings" in md and "| A1 | marl | custom | 1 |" in md
+
+
+def test_the_report_refuses_a_malformed_heldout_file_with_its_reason(trial, tmp_path: Path, capsys) -> None:
+    from baselines.grid_report import report_cli
+
+    rec, root = trial
+    bad = _write(tmp_path / "h.csv", [GOOD, GOOD])
+    assert report_cli(["--results", str(root / "runs" / "results.jsonl"), "--out", str(tmp_path / "rep"),
+                       "--heldout", str(bad)]) == 2
+    assert "a second row for marl-A1-s0-abc" in capsys.readouterr().err
