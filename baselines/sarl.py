@@ -236,9 +236,7 @@ class _Trainer:
         ckpt = load_checkpoint(self.dir / "checkpoint.pt") if args.resume else None
         if ckpt is not None:
             rows = self._restore(ckpt)
-        self.curve = LearningCurve(self.dir / "tb" / "eval", rows=rows)
-        self.curve.path = self.dir / "curve.csv"
-        self.curve._write_csv()
+        self.curve = LearningCurve(self.dir, rows=rows, tb_dir=self.dir / "tb" / "eval")
         if self.heuristic is None:
             self.heuristic = self._evaluate(da_policy(self.venv.core.params)).mean
         self.bar: Any = None

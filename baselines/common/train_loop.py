@@ -89,7 +89,8 @@ class BestTracker:
 
 
 class LearningCurve:
-    """``<out_dir>/curve.csv`` (columns :data:`CURVE_FIELDS` + extras) and TensorBoard events in ``out_dir``.
+    """``<out_dir>/curve.csv`` (columns :data:`CURVE_FIELDS` + extras) and TensorBoard events in
+    ``tb_dir`` (default ``<out_dir>/tb``).
 
     ``log`` appends a row and rewrites the CSV atomically, and writes ``eval/cost`` and
     ``eval/best_cost`` (plus ``eval/<extra>``) at step ``env_steps``. ``rows`` is the checkpointable
@@ -98,7 +99,8 @@ class LearningCurve:
     """
 
     def __init__(self, out_dir: str | os.PathLike[str], rows: list[dict[str, Any]] | None = None,
-                 tensorboard: bool = True, filename: str = "curve.csv") -> None:
+                 tensorboard: bool = True, filename: str = "curve.csv",
+                 tb_dir: str | os.PathLike[str] | None = None) -> None:
         self.dir = Path(out_dir)
         self.dir.mkdir(parents=True, exist_ok=True)
         self.path = self.dir / filename
@@ -111,7 +113,8 @@ class LearningCurve:
                 SummaryWriter = None  # noqa: N806
             if SummaryWriter is not None:
                 purge = int(self.rows[-1]["env_steps"]) + 1 if self.rows else None
-                self._tb = SummaryWriter(str(self.dir / "tb"), purge_step=purge)
+                tb = Path(tb_dir) if tb_dir is not None else self.dir / "tb"
+                self._tb = SummaryWriter(str(tb), purge_step=purge)
         self._write_csv()
 
     def log(self, episodes: int, env_steps: int, wall: float, eval_cost: float, best_cost: float,

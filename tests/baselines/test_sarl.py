@@ -127,7 +127,10 @@ def test_tiny_sarl_run_writes_curve_checkpoint_and_record(tmp_path: Path, capsys
     lines = (run / "curve.csv").read_text().splitlines()
     assert lines[0].startswith("episodes,env_steps,wall_time_s,eval_cost,best_cost")
     assert [int(r.split(",")[0]) for r in lines[1:]] == [8, 16, 24]
-    assert list((run / "tb").rglob("events.out.tfevents.*"))
+    # the documented layout: evaluation events in tb/eval, SB3's losses in tb/sb3, one curve.csv
+    assert list((run / "tb" / "eval").glob("events.out.tfevents.*"))
+    assert list((run / "tb" / "sb3").glob("events.out.tfevents.*"))
+    assert [p.relative_to(run) for p in run.rglob("curve.csv")] == [Path("curve.csv")]
     ck = load_checkpoint(run / "checkpoint.pt")
     assert ck["model"] == "sarl" and ck["finished"] and ck["num_timesteps"] == 384
     best = load_checkpoint(run / "best.pt")
