@@ -17,7 +17,9 @@ and the results store ``<out>/results.jsonl``. The published results in
 ``benchmarks/results/results.jsonl`` change only through ``meio grid publish``, which first checks
 each record against its best model file (:mod:`baselines.record_check`), then copies each
 published trial's learning curve to ``benchmarks/results/curves/<trial id>.csv`` and evaluates its
-best model and DA on held-out episodes into ``benchmarks/results/heldout.csv`` (:mod:`baselines.heldout`).
+best model and DA on held-out episodes into ``benchmarks/results/heldout.csv`` (:mod:`baselines.heldout`),
+and the searched base-stock policies on the same episodes into ``heldout_base_stock.csv``
+(:mod:`baselines.heldout_base`).
 """
 
 from __future__ import annotations
@@ -37,7 +39,8 @@ from baselines.common.records import RecordError, ResultsStore, read_records
 from baselines.curve_archive import archive_curves
 from baselines.grid_progress import format_open_trials, open_trials
 from baselines.grid_runner import GRID_MODELS, GridAborted, TrialSpec, run_trials
-from baselines.heldout import HELDOUT_EPISODES, add_heldout, evaluating_code
+from baselines.heldout import HELDOUT_EPISODES, add_heldout, evaluating_code, read_heldout
+from baselines.heldout_base import BASE_FILE, add_base_stock_heldout
 from baselines.presets import MODELS, PRESETS, preset_options
 from baselines.record_check import check_records
 from meio_envs.scenarios import REPORT_SCENARIOS
@@ -46,6 +49,7 @@ __all__ = ["PUBLISHED", "grid_cli", "parse_sets", "summarise", "trial_core_hours
 
 PUBLISHED = Path(__file__).resolve().parents[1] / "benchmarks" / "results" / "results.jsonl"
 HELDOUT_FILE = "heldout.csv"  # next to the published store
+HEURISTICS = PUBLISHED.parent / "heuristics_all.csv"  # the base-stock table (meio heuristic --all)
 
 
 def parse_sets(items: Iterable[str]) -> dict[str, Any]:
@@ -104,6 +108,7 @@ def summarise(records: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
             "seeds": " ".join(str(r["seed"]) for r in sorted(rs, key=lambda r: r["seed"])),
             "best_savings": max(sav), "mean_savings": sum(sav) / len(sav),
             "best_cost": min(float(r["result"]["best_cost"]) for r in rs),
+            "best_trial": min(rs, key=lambda r: (float(r["result"]["best_cost"]), r["seed"]))["trial_id"],
             "heuristic_cost": float(rs[0]["result"]["heuristic_cost"]),
             "core_hours": sum(trial_core_hours(r) for r in rs),
             "cpu_hours": sum(h for h in cpu if h is not None), "cpu_measured": sum(h is not None for h in cpu),
@@ -264,12 +269,15 @@ def _publish(args: argparse.Namespace) -> int:
         added, dup = publish(pick, args.to, allow_dirty=args.allow_dirty)
         curves, no_curve = archive_curves(finished, roots, archive)
         held, _ = add_heldout(finished, roots, Path(args.to).parent / HELDOUT_FILE, code=code)
+        base = add_base_stock_heldout({r["scenario"] for r in finished}, Path(args.to).parent / BASE_FILE,
+                                      args.heuristics, code=code)
     except RecordError as e:
         print(f"meio grid publish: {e}", file=sys.stderr)
         return 2
     print(f"published {added} new records into {args.to} ({dup} were there already); "
           f"archived {curves} learning curves in {archive}" + _missing_note(no_curve, "curve file")
-          + f"; evaluated {held} trials on held-out episodes into {Path(args.to).parent / HELDOUT_FILE}")
+          + f"; evaluated {held} trials on held-out episodes into {Path(args.to).parent / HELDOUT_FILE}"
+          + f" and {base} base-stock policies on the same episodes into {Path(args.to).parent / BASE_FILE}")
     return 0
 
 
@@ -277,10 +285,14 @@ def _heldout(args: argparse.Namespace) -> int:
     recs = [r for p in args.results for r in read_records(p)]
     try:
         held, no_model = add_heldout(recs, _run_roots(args), args.to, args.episodes)
+        have = {r["trial_id"] for r in read_heldout(args.to)}
+        base = add_base_stock_heldout({r["scenario"] for r in recs if r["trial_id"] in have},
+                                      Path(args.to).parent / BASE_FILE, args.heuristics, args.episodes)
     except RecordError as e:
         print(f"meio grid heldout: {e}", file=sys.stderr)
         return 2
-    print(f"evaluated {held} trials on held-out episodes into {args.to}" + _missing_note(no_model, "model file"))
+    print(f"evaluated {held} trials on held-out episodes into {args.to}" + _missing_note(no_model, "model file")
+          + f"; {base} base-stock policies on the same episodes into {Path(args.to).parent / BASE_FILE}")
     return 0
 
 
@@ -373,6 +385,10 @@ def _parser() -> argparse.ArgumentParser:
     ho.add_argument("--runs", nargs="+", metavar="DIR",
                     help="folders the records' run paths start from (default: the folders above each --results store)")
     ho.add_argument("--episodes", type=int, default=HELDOUT_EPISODES, help="held-out episodes per trial")
+    for p in (pb, ho):
+        p.add_argument("--heuristics", default=str(HEURISTICS),
+                       help=f"the base-stock table whose searched levels to cost on the same held-out episodes "
+                            f"(into {BASE_FILE} beside the held-out file)")
     pl = sub.add_parser("plan", help="the trials of a preset not published yet, their estimated cost, the commands",
                         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     pl.add_argument("--preset", choices=[p for p in PRESETS if p != "smoke"], default="quick")

@@ -43,8 +43,9 @@ from typing import Any
 from baselines.common.files import atomic_write_text
 from baselines.common.records import RecordError, read_records
 from baselines.curve_archive import archived_curve, find_run_file, trial_curve
-from baselines.grid import HELDOUT_FILE, PUBLISHED, summarise
+from baselines.grid import HELDOUT_FILE, HEURISTICS, PUBLISHED, summarise
 from baselines.heldout import heldout_table, read_heldout
+from baselines.heldout_base import BASE_FILE, paired_base_costs, read_base_stock_heldout
 from meio_envs.scenarios import REPORT_SCENARIOS
 
 LEADERBOARD_HEAD = """# Leaderboard
@@ -61,7 +62,6 @@ settings (experiments.md); `smoke` rows are never published.
 
 __all__ = ["LEADERBOARD_HEAD", "MODEL_ORDER", "base_stock_costs", "report_cli", "write_report"]
 
-HEURISTICS = PUBLISHED.parent / "heuristics_all.csv"
 CURVES = PUBLISHED.parent / "curves"
 MODEL_ORDER = ("sarl", "sarl-gnn", "marl", "marl-gnn", "imarl", "imarl-random", "a2c")
 
@@ -88,8 +88,17 @@ def _model_key(m: str) -> tuple[int, str]:
     return (MODEL_ORDER.index(m) if m in MODEL_ORDER else len(MODEL_ORDER), m)
 
 
-def table_rows(records: Iterable[Mapping[str, Any]], base: Mapping[str, Mapping[str, float]]) -> list[dict[str, Any]]:
-    """The grid table: :func:`baselines.grid.summarise` plus the base-stock costs beside each row."""
+def table_rows(records: Iterable[Mapping[str, Any]], base: Mapping[str, Mapping[str, float]],
+               heldout: Sequence[Mapping[str, Any]] = (),
+               heldout_base: Mapping[str, Mapping[str, float]] | None = None) -> list[dict[str, Any]]:
+    """The grid table: :func:`baselines.grid.summarise` plus the base-stock costs beside each row.
+
+    With ``heldout`` (rows of :func:`baselines.heldout.read_heldout`) and ``heldout_base`` (scenario ->
+    method -> cost on the same held-out episodes), a row whose best trial was evaluated on held-out
+    episodes also gets that trial's held-out savings against DA, the searched local and the searched
+    echelon policy (``heldout_best_savings_vs_<DA|searched|echelon>``): the protocol picks the trial,
+    fresh draws judge it."""
+    held = {h["trial_id"]: h for h in heldout}
     rows = []
     for r in summarise(records):
         b = base.get(r["scenario"], {})
@@ -98,6 +107,11 @@ def table_rows(records: Iterable[Mapping[str, Any]], base: Mapping[str, Mapping[
             c = b.get(name)
             row[f"{name}_cost"] = c
             row[f"best_savings_vs_{name}"] = (c - r["best_cost"]) / c if c else None
+        h = held.get(r["best_trial"])
+        hb = (heldout_base or {}).get(r["scenario"], {})
+        for name in ("DA", "searched", "echelon"):
+            c = h["heldout_da_cost"] if h is not None and name == "DA" else hb.get(name)
+            row[f"heldout_best_savings_vs_{name}"] = (c - h["heldout_cost"]) / c if h is not None and c else None
         rows.append(row)
     rows.sort(key=lambda r: (_scenario_key(r["scenario"]), _model_key(r["model"]), str(r["preset"])))
     return rows
@@ -142,6 +156,29 @@ def _markdown(rows: Sequence[Mapping[str, Any]]) -> str:
             f"{r['heuristic_cost']:.0f} | {c(r['searched_cost'])} | {_pct(r['best_savings_vs_searched'])} | "
             f"{c(r['echelon_cost'])} | {_pct(r['best_savings_vs_echelon'])} | {r['core_hours']:.2f} | "
             f"{_cpu(r['cpu_hours'], r['cpu_measured'], r['trials'])} |")
+    return "\n".join(lines) + "\n"
+
+
+def _heldout_markdown(rows: Sequence[Mapping[str, Any]]) -> str:
+    """The cells whose best trial has a held-out row: recorded against held-out savings, against each policy."""
+    sub = [r for r in rows if r.get("heldout_best_savings_vs_DA") is not None]
+    if not sub:
+        return ""
+    beats = [r for r in sub if (r["heldout_best_savings_vs_echelon"] or -1.0) > 0]
+    have = [r for r in sub if r["heldout_best_savings_vs_echelon"] is not None]
+    lines = ["## The best trial on held-out episodes, against the base-stock policies", "",
+             "Each cell's best trial by its recorded cost (the protocol's choice), then costed with DA and the "
+             "searched local and echelon base-stock policies on the same held-out episodes, so neither side "
+             "was selected on the draws that judge it. Where a policy has no held-out cost the column says -. "
+             f"On held-out episodes the best trial beats the searched echelon policy in {len(beats)} of "
+             f"{len(have)} cells.", "",
+             "| scenario | model | preset | best trial | vs DA: recorded | held-out | vs searched local: recorded | "
+             "held-out | vs searched echelon: recorded | held-out |", "|" + "|".join(["---"] * 10) + "|"]
+    for r in sub:
+        lines.append(f"| {r['scenario']} | {r['model']} | {r['preset'] or '-'} | {r['best_trial']} | "
+                     f"{_pct(r['best_savings'])} | {_pct(r['heldout_best_savings_vs_DA'])} | "
+                     f"{_pct(r['best_savings_vs_searched'])} | {_pct(r['heldout_best_savings_vs_searched'])} | "
+                     f"{_pct(r['best_savings_vs_echelon'])} | {_pct(r['heldout_best_savings_vs_echelon'])} |")
     return "\n".join(lines) + "\n"
 
 
@@ -278,11 +315,14 @@ def _policy_plots(records: Sequence[Mapping[str, Any]], out: Path,
 def write_report(records: Sequence[Mapping[str, Any]], out: str | Path, heuristics: str | Path = HEURISTICS,
                  root: str | Path | Sequence[str | Path] = ".", policies: int = 0,
                  archives: Sequence[str | Path] = (CURVES,), say: Callable[[str], None] = print,
-                 heldout: Sequence[Mapping[str, Any]] = ()) -> list[Path]:
+                 heldout: Sequence[Mapping[str, Any]] = (),
+                 heldout_base: Mapping[str, Mapping[str, float]] | None = None) -> list[Path]:
     """Write the tables and figures into ``out``; returns the files written.
 
     ``heldout``: rows of :func:`baselines.heldout.read_heldout`; those of the records' trials are
-    shown in grid.md below the table (recorded against held-out savings).
+    shown in grid.md below the table (recorded against held-out savings). ``heldout_base``
+    (scenario -> method -> cost on the same held-out episodes, :mod:`baselines.heldout_base`) adds
+    each cell's best trial against the base-stock policies on those episodes.
 
     Learning curves come from ``archives`` (folders of curves kept by ``meio grid publish``) first,
     then from the run folders: ``root`` is the folder (or folders, searched in order) that the
@@ -295,7 +335,7 @@ def write_report(records: Sequence[Mapping[str, Any]], out: str | Path, heuristi
     roots = [Path(root)] if isinstance(root, (str, Path)) else [Path(r) for r in root]
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    rows = table_rows(records, base_stock_costs(heuristics))
+    rows = table_rows(records, base_stock_costs(heuristics), heldout, heldout_base)
     written: list[Path] = []
     if not rows:
         return written
@@ -306,7 +346,8 @@ def write_report(records: Sequence[Mapping[str, Any]], out: str | Path, heuristi
     atomic_write_text(out / "grid.csv", buf.getvalue())
     ids = {r["trial_id"] for r in records}
     held = heldout_table([h for h in heldout if h["trial_id"] in ids])
-    atomic_write_text(out / "grid.md", _markdown(rows) + ("\n" + held if held else ""))
+    vs_base = _heldout_markdown(rows)
+    atomic_write_text(out / "grid.md", _markdown(rows) + "".join("\n" + t for t in (held, vs_base) if t))
     written += [out / "grid.csv", out / "grid.md"]
     for preset in sorted({str(r["preset"]) for r in rows}):
         sub = [r for r in rows if str(r["preset"]) == preset]
@@ -381,7 +422,8 @@ def report_cli(argv: Sequence[str]) -> int:
                     help="also plot each cell's best learned policy (order vs inventory position), simulated "
                          "for PERIODS periods (e.g. 20000), where its model file is under --runs")
     ap.add_argument("--heldout", default=str(PUBLISHED.parent / HELDOUT_FILE),
-                    help="held-out evaluations of the trials (meio grid publish / heldout) to show beside the table")
+                    help="held-out evaluations of the trials (meio grid publish / heldout) to show beside the table; "
+                         f"the base-stock policies' costs on the same episodes are read from {BASE_FILE} beside it")
     ap.add_argument("--leaderboard", default=None, help="also write the table as a leaderboard page here")
     ap.add_argument("--findings", default=None, metavar="PAGE",
                     help="also write the report's findings next to ours into PAGE (between its markers)")
@@ -391,10 +433,12 @@ def report_cli(argv: Sequence[str]) -> int:
         recs = [r for r in recs if r.get("preset") == a.preset]
     try:
         held = read_heldout(a.heldout)
+        held_base = paired_base_costs(held, read_base_stock_heldout(Path(a.heldout).parent / BASE_FILE))
     except RecordError as e:
         print(f"meio grid report: {e}", file=sys.stderr)
         return 2
-    files = write_report(recs, a.out, a.heuristics, a.runs, a.policies, archives=a.curves, heldout=held)
+    files = write_report(recs, a.out, a.heuristics, a.runs, a.policies, archives=a.curves, heldout=held,
+                         heldout_base=held_base)
     if files and a.leaderboard:
         atomic_write_text(a.leaderboard, LEADERBOARD_HEAD.format(sources=", ".join(f"`{p}`" for p in a.results))
                           + (Path(a.out) / "grid.md").read_text())
@@ -402,7 +446,7 @@ def report_cli(argv: Sequence[str]) -> int:
     if files and a.findings:
         from baselines.grid_findings import write_findings
 
-        rows = table_rows(recs, base_stock_costs(a.heuristics))
+        rows = table_rows(recs, base_stock_costs(a.heuristics), held, held_base)
         presets = [p for p in ("report", "quick") if any(r["preset"] == p for r in rows)]
         files.append(write_findings(a.findings, rows, presets))
     if not files:

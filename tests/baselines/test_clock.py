@@ -84,7 +84,8 @@ def test_seed_batched_imarl_trials_share_their_task_cpu_time(tmp_path: Path) -> 
 
 
 def _rec(seed: int, wall: float, cpu: float | None, batched: int = 1) -> dict:
-    return {"scenario": "A1", "model": "marl", "experiment_id": "e", "status": "finished", "seed": seed,
+    return {"trial_id": f"marl-A1-s{seed}-e", "scenario": "A1", "model": "marl", "experiment_id": "e",
+            "status": "finished", "seed": seed,
             "preset": "quick", "config": {"episodes": 2000},
             "result": {"savings": 0.1, "best_cost": 90.0, "heuristic_cost": 100.0, "batched_trials": batched},
             "provenance": {"wall_time_s": wall, **({} if cpu is None else {"cpu_time_s": cpu})}}

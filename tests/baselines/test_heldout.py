@@ -124,7 +124,9 @@ def test_publish_writes_heldout_rows_and_the_report_shows_them(trial, tmp_path: 
 
     monkeypatch.setattr(grid, "publish", publish)
     monkeypatch.setattr(heldout, "code_version", lambda: {"git_commit": "c" * 40, "git_dirty": written["yes"]})
-    assert grid.grid_cli(["publish", "--results", str(store), "--to", str(pub), "--allow-dirty"]) == 0
+    table, _, _ = _heuristics_table(tmp_path / "heuristics.csv")
+    assert grid.grid_cli(["publish", "--results", str(store), "--to", str(pub), "--allow-dirty",
+                          "--heuristics", str(table)]) == 0
     (row,) = read_heldout(pub.parent / "heldout.csv")
     assert row["trial_id"] == rec["trial_id"] and row["episodes"] == heldout.HELDOUT_EPISODES
     assert written["yes"] and row["git_commit"] == "c" * 40
@@ -132,6 +134,19 @@ def test_publish_writes_heldout_rows_and_the_report_shows_them(trial, tmp_path: 
     write_report(read_records(pub), tmp_path / "rep", tmp_path / "none.csv", heldout=[row])
     md = (tmp_path / "rep" / "grid.md").read_text()
     assert "## Recorded and held-out savings" in md and "| A1 | marl | custom | 1 |" in md
+    # the searched policies went onto the same held-out episodes; the report puts the trial against them
+    from baselines.grid_report import report_cli
+    from baselines.heldout_base import read_base_stock_heldout
+
+    base = {r["method"]: r for r in read_base_stock_heldout(pub.parent / "heldout_base_stock.csv")}
+    assert sorted(base) == ["DA", "echelon", "searched"] and base["DA"]["heldout_cost"] == row["heldout_da_cost"]
+    assert base["searched"]["git_commit"] == "c" * 40
+    assert report_cli(["--results", str(pub), "--out", str(tmp_path / "rep2"), "--heuristics", str(table),
+                       "--heldout", str(pub.parent / "heldout.csv")]) == 0
+    md = (tmp_path / "rep2" / "grid.md").read_text()
+    ech = (base["echelon"]["heldout_cost"] - row["heldout_cost"]) / base["echelon"]["heldout_cost"]
+    assert "## The best trial on held-out episodes, against the base-stock policies" in md
+    assert f"| {100 * ech:+.1f} % |" in md.split("against the base-stock policies")[1]
 
 
 def test_the_report_refuses_a_malformed_heldout_file_with_its_reason(trial, tmp_path: Path, capsys) -> None:
@@ -142,3 +157,117 @@ def test_the_report_refuses_a_malformed_heldout_file_with_its_reason(trial, tmp_
     assert report_cli(["--results", str(root / "runs" / "results.jsonl"), "--out", str(tmp_path / "rep"),
                        "--heldout", str(bad)]) == 2
     assert "a second row for marl-A1-s0-abc" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- base-stock policies on the same draws
+def _heuristics_table(path: Path, bump: int = 1) -> tuple[Path, np.ndarray, np.ndarray]:
+    """A heuristics table for A1 as `meio heuristic` writes it: DA, a 'searched' vector and echelon levels."""
+    from meio_envs.base_stock_search import echelon_matrix
+    from meio_envs.heuristic_levels import da_levels
+
+    params = resolve_params("A1")[0]
+    da = np.asarray(da_levels(params.network))
+    local = da + bump
+    ech = local @ echelon_matrix(params)
+    lines = ["scenario,method,levels,mean_cost,ci_low,ci_high,seconds"]
+    for method, lv in (("DA", da), ("searched", local), ("echelon", ech)):
+        lines.append(f"A1,{method},{' '.join(str(int(x)) for x in lv)},1.0,1.0,1.0,0.0")
+    path.write_text("\n".join(lines) + "\n")
+    return path, local, ech
+
+
+def test_base_stock_rows_are_the_searched_policies_on_the_trials_held_out_draws(trial, tmp_path: Path) -> None:
+    from baselines.heldout_base import add_base_stock_heldout, paired_base_costs, read_base_stock_heldout
+    from meio_envs.evaluation import base_stock_policy, echelon_base_stock_policy
+
+    rec, root = trial
+    table, local, ech = _heuristics_table(tmp_path / "h.csv")
+    path = tmp_path / "base.csv"
+    assert add_base_stock_heldout(["A1", "B1"], path, table, episodes=20, code="c0") == 3  # B1: not in the table
+    rows = {r["method"]: r for r in read_base_stock_heldout(path)}
+    params = resolve_params("A1")[0]
+    seed = heldout.HELDOUT_SEED
+    assert rows["searched"]["heldout_cost"] == evaluate(base_stock_policy(local, params.max_order), "A1",
+                                                        episodes=20, seed=seed).mean
+    assert rows["echelon"]["heldout_cost"] == evaluate(echelon_base_stock_policy(ech, params), "A1",
+                                                       episodes=20, seed=seed).mean
+    # DA here and DA in a trial's row are one evaluation of the same draws
+    (trow,) = [evaluate_heldout(rec, [root], episodes=20)]
+    assert rows["DA"]["heldout_cost"] == trow["heldout_da_cost"]
+    costs = paired_base_costs([trow], rows.values())
+    assert costs == {"A1": {m: rows[m]["heldout_cost"] for m in ("DA", "searched", "echelon")}}
+    # other draws are not paired with the trial: left out
+    assert paired_base_costs([dict(trow, episodes=21)], rows.values()) == {}
+    with pytest.raises(HeldoutError, match="DA costs .* but .* in trial"):
+        paired_base_costs([dict(trow, heldout_da_cost=trow["heldout_da_cost"] + 1)], rows.values())
+    # computed once; a changed searched vector is costed again, and only that row
+    first = path.read_text()
+    assert add_base_stock_heldout(["A1"], path, table, episodes=20, code="c1") == 0 and path.read_text() == first
+    _heuristics_table(table, bump=2)
+    assert add_base_stock_heldout(["A1"], path, table, episodes=20, code="c1") == 2  # searched, echelon
+    again = {r["method"]: r for r in read_base_stock_heldout(path)}
+    assert again["DA"] == rows["DA"] and again["searched"]["git_commit"] == "c1"
+    assert again["searched"]["levels"] == " ".join(str(int(x)) for x in local + 1)
+
+
+@pytest.mark.parametrize("row, match", [
+    ("Z9,DA,1 2,3000017,500,10.0,c", "must be a grid scenario and one of DA, searched, echelon"),
+    ("A1,greedy,1 2,3000017,500,10.0,c", "must be a grid scenario and one of"),
+    ("A1,DA,1 2,3000017,500,inf,c", "finite"),
+    ("A1,DA,1 2,3000017,x,10.0,c", "line 2"),
+])
+def test_malformed_base_stock_files_are_refused(tmp_path: Path, row: str, match: str) -> None:
+    from baselines.heldout_base import BASE_COLUMNS, read_base_stock_heldout
+
+    p = tmp_path / "b.csv"
+    p.write_text(",".join(BASE_COLUMNS) + "\n" + row + "\n")
+    with pytest.raises(HeldoutError, match=match):
+        read_base_stock_heldout(p)
+    p.write_text(",".join(BASE_COLUMNS) + "\n" + "A1,DA,1 2,3000017,500,10.0,c\n" * 2)
+    with pytest.raises(HeldoutError, match="a second row for A1 DA"):
+        read_base_stock_heldout(p)
+    p.write_text("scenario,method\nA1,DA\n")
+    with pytest.raises(HeldoutError, match="columns"):
+        read_base_stock_heldout(p)
+
+
+def test_levels_that_do_not_fit_the_network_are_refused(tmp_path: Path) -> None:
+    from baselines.heldout_base import add_base_stock_heldout
+
+    table = tmp_path / "h.csv"
+    table.write_text("scenario,method,levels,mean_cost,ci_low,ci_high,seconds\nA1,searched,1 2,1,1,1,0\n")
+    with pytest.raises(HeldoutError, match="A1 searched: 2 levels for 4 stock points"):
+        add_base_stock_heldout(["A1"], tmp_path / "b.csv", table, episodes=4)
+    table.write_text("scenario,method,levels,mean_cost,ci_low,ci_high,seconds\nA1,searched,1 2 x 4,1,1,1,0\n")
+    with pytest.raises(HeldoutError, match="not whole numbers"):
+        add_base_stock_heldout(["A1"], tmp_path / "b.csv", table, episodes=4)
+    assert not (tmp_path / "b.csv").exists()
+
+
+def test_the_best_trial_is_judged_against_each_policy_on_held_out_draws() -> None:
+    from baselines.grid_findings import findings_table
+    from baselines.grid_report import _heldout_markdown, table_rows
+
+    def rec(seed: int, best: float) -> dict:
+        return {"trial_id": f"imarl-B1-s{seed}-x", "scenario": "B1", "model": "imarl", "experiment_id": "e",
+                "preset": "quick", "seed": seed, "status": "finished", "config": {"episodes": 10},
+                "result": {"savings": (100 - best) / 100, "best_cost": best, "heuristic_cost": 100.0},
+                "provenance": {"wall_time_s": 1.0}}
+
+    recs = [rec(0, 90.0), rec(1, 85.0)]  # seed 1 is the protocol's best trial
+    held = [{"trial_id": "imarl-B1-s1-x", "heldout_cost": 88.0, "heldout_da_cost": 110.0},
+            {"trial_id": "imarl-B1-s0-x", "heldout_cost": 80.0, "heldout_da_cost": 110.0}]
+    base = {"B1": {"DA": 110.0, "searched": 95.0, "echelon": 87.0}}
+    (row,) = table_rows(recs, {"B1": {"searched": 92.0, "echelon": 84.0}}, held, base)
+    assert row["best_trial"] == "imarl-B1-s1-x"  # chosen on the protocol, not on held-out draws
+    assert row["heldout_best_savings_vs_DA"] == pytest.approx(22 / 110)
+    assert row["heldout_best_savings_vs_searched"] == pytest.approx(7 / 95)
+    assert row["heldout_best_savings_vs_echelon"] == pytest.approx(-1 / 87)
+    assert row["best_savings_vs_echelon"] == pytest.approx(-1 / 84)
+    md = _heldout_markdown([row])
+    assert "beats the searched echelon policy in 0 of 1 cells" in md
+    assert "| B1 | imarl | quick | imarl-B1-s1-x | +15.0 % | +20.0 % | +7.6 % | +7.4 % | -1.2 % | -1.1 % |" in md
+    (plain,) = table_rows(recs, {"B1": {"searched": 92.0, "echelon": 84.0}})
+    assert plain["heldout_best_savings_vs_DA"] is None and _heldout_markdown([plain]) == ""
+    text = findings_table([row], "quick")
+    assert "on held-out episodes it beats it in 0 of the 1 scenarios evaluated there (median -1.1 %)" in text
