@@ -138,6 +138,23 @@ def test_published_heldout_rows_belong_to_published_trials() -> None:
         assert row["heldout_savings"] == pytest.approx(1 - row["heldout_cost"] / row["heldout_da_cost"], rel=1e-9)
 
 
+def test_published_base_stock_heldout_rows_are_the_table_s_policies_on_the_trials_draws() -> None:
+    import csv
+
+    from baselines.grid import HELDOUT_FILE, HEURISTICS, PUBLISHED
+    from baselines.heldout import read_heldout
+    from baselines.heldout_base import BASE_FILE, paired_base_costs, read_base_stock_heldout
+
+    trials = read_heldout(PUBLISHED.parent / HELDOUT_FILE)
+    base = read_base_stock_heldout(PUBLISHED.parent / BASE_FILE)  # columns, known scenarios, one row each
+    with HEURISTICS.open(newline="") as fh:
+        levels = {(r["scenario"], r["method"]): r["levels"] for r in csv.DictReader(fh)}
+    for b in base:
+        assert levels.get((b["scenario"], b["method"])) == b["levels"], f"{b['scenario']} {b['method']}: stale levels"
+    costs = paired_base_costs(trials, base)  # raises where DA differs from the trials' DA on the same draws
+    assert set(costs) == {t["scenario"] for t in trials}, "every scenario with held-out trials has base-stock rows"
+
+
 def test_atomic_write_gives_new_files_normal_permissions_and_keeps_existing_ones(tmp_path) -> None:
     import os
 
