@@ -92,36 +92,42 @@ def evaluating_code() -> str:
     return str(v["git_commit"] or "") + ("-dirty" if v["git_dirty"] else "")
 
 
+def csv_rows(path: Path, columns: Sequence[str], max_bytes: int, what: str) -> list[dict[str, str]]:
+    """The raw rows of a CSV file with exactly ``columns`` (empty when there is none); refuses a file
+    over ``max_bytes`` before reading it. Raises :class:`HeldoutError` naming the file and ``what`` it is."""
+    if not path.exists():
+        return []
+    if path.stat().st_size > max_bytes:
+        raise HeldoutError(f"{path}: {path.stat().st_size} bytes; {what} is at most {max_bytes} bytes")
+    with path.open(newline="") as fh:
+        reader = csv.DictReader(fh)
+        if tuple(reader.fieldnames or ()) != tuple(columns):
+            raise HeldoutError(f"{path}: columns {reader.fieldnames}, expected {list(columns)}")
+        return list(reader)
+
+
 def read_heldout(path: str | Path) -> list[dict[str, Any]]:
     """The rows of a held-out file (empty when there is none), checked; raises :class:`HeldoutError`."""
     p = Path(path)
-    if not p.exists():
-        return []
-    if p.stat().st_size > MAX_BYTES:
-        raise HeldoutError(f"{p}: {p.stat().st_size} bytes; a held-out file is at most {MAX_BYTES} bytes")
-    with p.open(newline="") as fh:
-        reader = csv.DictReader(fh)
-        if tuple(reader.fieldnames or ()) != COLUMNS:
-            raise HeldoutError(f"{p}: columns {reader.fieldnames}, expected {list(COLUMNS)}")
-        rows, seen = [], set()
-        for i, raw in enumerate(reader, start=2):
-            try:
-                plain_trial_id(raw["trial_id"], "a held-out row")
-            except RecordError as e:
-                raise HeldoutError(f"{p}, line {i}: {e}") from None
-            if raw["trial_id"] in seen:
-                raise HeldoutError(f"{p}, line {i}: a second row for {raw['trial_id']}")
-            seen.add(raw["trial_id"])
-            row: dict[str, Any] = dict(raw)
-            try:
-                row["seed"], row["episodes"] = int(raw["seed"]), int(raw["episodes"])
-                for k in _NUMBERS:
-                    row[k] = float(raw[k])
-            except (TypeError, ValueError) as e:
-                raise HeldoutError(f"{p}, line {i}: {e}") from None
-            if not all(math.isfinite(row[k]) for k in _NUMBERS) or row["episodes"] < 2:
-                raise HeldoutError(f"{p}, line {i}: numbers must be finite and episodes >= 2")
-            rows.append(row)
+    rows, seen = [], set()
+    for i, raw in enumerate(csv_rows(p, COLUMNS, MAX_BYTES, "a held-out file"), start=2):
+        try:
+            plain_trial_id(raw["trial_id"], "a held-out row")
+        except RecordError as e:
+            raise HeldoutError(f"{p}, line {i}: {e}") from None
+        if raw["trial_id"] in seen:
+            raise HeldoutError(f"{p}, line {i}: a second row for {raw['trial_id']}")
+        seen.add(raw["trial_id"])
+        row: dict[str, Any] = dict(raw)
+        try:
+            row["seed"], row["episodes"] = int(raw["seed"]), int(raw["episodes"])
+            for k in _NUMBERS:
+                row[k] = float(raw[k])
+        except (TypeError, ValueError) as e:
+            raise HeldoutError(f"{p}, line {i}: {e}") from None
+        if not all(math.isfinite(row[k]) for k in _NUMBERS) or row["episodes"] < 2:
+            raise HeldoutError(f"{p}, line {i}: numbers must be finite and episodes >= 2")
+        rows.append(row)
     return rows
 
 

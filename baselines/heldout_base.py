@@ -27,7 +27,7 @@ import numpy as np
 from filelock import FileLock
 
 from baselines.common.files import atomic_write_text
-from baselines.heldout import HELDOUT_EPISODES, HELDOUT_SEED, MAX_EPISODES, HeldoutError, evaluating_code
+from baselines.heldout import HELDOUT_EPISODES, HELDOUT_SEED, MAX_EPISODES, HeldoutError, csv_rows, evaluating_code
 
 __all__ = ["BASE_COLUMNS", "BASE_FILE", "METHODS", "add_base_stock_heldout", "paired_base_costs",
            "read_base_stock_heldout"]
@@ -68,31 +68,23 @@ def read_base_stock_heldout(path: str | Path) -> list[dict[str, Any]]:
     from meio_envs.scenarios import SCENARIO_IDS
 
     p = Path(path)
-    if not p.exists():
-        return []
-    if p.stat().st_size > MAX_BYTES:
-        raise HeldoutError(f"{p}: {p.stat().st_size} bytes; a base-stock held-out file is at most {MAX_BYTES} bytes")
     rows, seen = [], set()
-    with p.open(newline="") as fh:
-        reader = csv.DictReader(fh)
-        if tuple(reader.fieldnames or ()) != BASE_COLUMNS:
-            raise HeldoutError(f"{p}: columns {reader.fieldnames}, expected {list(BASE_COLUMNS)}")
-        for i, raw in enumerate(reader, start=2):
-            key = (raw["scenario"], raw["method"])
-            if raw["scenario"] not in SCENARIO_IDS or raw["method"] not in METHODS:
-                raise HeldoutError(f"{p}, line {i}: scenario {raw['scenario']!r} and method {raw['method']!r} must be "
-                                   f"a grid scenario and one of {', '.join(METHODS)}")
-            if key in seen:
-                raise HeldoutError(f"{p}, line {i}: a second row for {key[0]} {key[1]}")
-            seen.add(key)
-            try:
-                row = {**raw, "seed": int(raw["seed"]), "episodes": int(raw["episodes"]),
-                       "heldout_cost": float(raw["heldout_cost"])}
-            except (TypeError, ValueError) as e:
-                raise HeldoutError(f"{p}, line {i}: {e}") from None
-            if not math.isfinite(row["heldout_cost"]) or row["episodes"] < 2:
-                raise HeldoutError(f"{p}, line {i}: the cost must be finite and episodes >= 2")
-            rows.append(row)
+    for i, raw in enumerate(csv_rows(p, BASE_COLUMNS, MAX_BYTES, "a base-stock held-out file"), start=2):
+        key = (raw["scenario"], raw["method"])
+        if raw["scenario"] not in SCENARIO_IDS or raw["method"] not in METHODS:
+            raise HeldoutError(f"{p}, line {i}: scenario {raw['scenario']!r} and method {raw['method']!r} must be "
+                               f"a grid scenario and one of {', '.join(METHODS)}")
+        if key in seen:
+            raise HeldoutError(f"{p}, line {i}: a second row for {key[0]} {key[1]}")
+        seen.add(key)
+        try:
+            row = {**raw, "seed": int(raw["seed"]), "episodes": int(raw["episodes"]),
+                   "heldout_cost": float(raw["heldout_cost"])}
+        except (TypeError, ValueError) as e:
+            raise HeldoutError(f"{p}, line {i}: {e}") from None
+        if not math.isfinite(row["heldout_cost"]) or row["episodes"] < 2:
+            raise HeldoutError(f"{p}, line {i}: the cost must be finite and episodes >= 2")
+        rows.append(row)
     return rows
 
 
