@@ -4,10 +4,13 @@ the commands that run them.
 A trial counts as published when a finished record with its exact identity (scenario, model, seed
 and every result-changing setting, package version included) is in the stores read. The cost of a
 missing trial is estimated from the published records themselves: core-hours per training episode
-(CPU time where a record measured it, since wall time overstates the work on a shared machine; else
-wall time) of the same model (at the ``quick`` or ``report`` preset), on the same scenario if it has records, else on scenarios of the same
-structure (the same network), else on any scenario scaled by the number of stock points (marked
-``~``: rougher), times the preset's episodes. IMARL's episodes are a cap (it stops at an
+of the same model (at the ``quick`` or ``report`` preset), on the same scenario if it has records,
+else on scenarios of the same structure (the same network), else on any scenario scaled by the
+number of stock points (marked ``~``: rougher), times the preset's episodes. Within each of these
+tiers, records that measured CPU time are used first; wall time, from records without it,
+overstates the work on a shared machine and comes from older code (records from before the
+compiled period ran several times slower), so it is the fallback, and the plan says which basis
+each estimate has. IMARL's episodes are a cap (it stops at an
 equilibrium), so its estimate is an upper bound.
 """
 
@@ -36,25 +39,36 @@ def _nodes(scenario: str) -> int:
     return make_scenario(scenario).network.num_nodes
 
 
-def _rate(rates: Mapping[tuple[str, str], list[float]], model: str, sc: str) -> tuple[float | None, bool]:
-    """Core-hours per episode of ``model`` on ``sc`` and whether it is scaled from other networks."""
+def _rate(rates: Mapping[tuple[str, str], list[tuple[float, bool]]], model: str,
+          sc: str) -> tuple[float | None, bool, str]:
+    """Core-hours per episode of ``model`` on ``sc``, whether it is scaled from other networks, and its
+    basis (``"CPU"`` or ``"wall"``). The network matters most, so the tiers go same scenario, same
+    structure, scaled; within a tier, records that measured CPU time come first: those without it
+    ran older code (some of it several times slower) and their wall time counts any sharing."""
+    mine = {s: vs for (m, s), vs in rates.items() if m == model}
     for pick in (lambda s: s == sc, lambda s: _structure(s) == _structure(sc)):
-        vs = [v for (m, s), xs in rates.items() if m == model and pick(s) for v in xs]
-        if vs:
-            return sum(vs) / len(vs), False
-    per_node = [v / _nodes(s) for (m, s), xs in rates.items() if m == model for v in xs]
-    return (sum(per_node) / len(per_node) * _nodes(sc), True) if per_node else (None, False)
+        for cpu in (True, False):
+            vs = [v for s, v_s in mine.items() if pick(s) for v, c in v_s if c == cpu]
+            if vs:
+                return sum(vs) / len(vs), False, "CPU" if cpu else "wall"
+    for cpu in (True, False):
+        per_node = [v / _nodes(s) for s, v_s in mine.items() for v, c in v_s if c == cpu]
+        if per_node:
+            return sum(per_node) / len(per_node) * _nodes(sc), True, "CPU" if cpu else "wall"
+    return None, False, ""
 
 
-def _rates(records: Iterable[Mapping[str, Any]]) -> dict[tuple[str, str], list[float]]:
-    """(model, scenario) -> core-hours per training episode of each finished trial of a grid preset
-    (an episode costs the same at either budget; legacy records ran older, slower code)."""
-    out: dict[tuple[str, str], list[float]] = defaultdict(list)
+def _rates(records: Iterable[Mapping[str, Any]]) -> dict[tuple[str, str], list[tuple[float, bool]]]:
+    """(model, scenario) -> (core-hours per training episode, measured in CPU time?) of each finished
+    trial of a grid preset (an episode costs the same at either budget; legacy records ran older,
+    slower code)."""
+    out: dict[tuple[str, str], list[tuple[float, bool]]] = defaultdict(list)
     for r in records:
         eps = (r.get("result") or {}).get("episodes")
         if r["status"] == "finished" and r.get("preset") in ("quick", "report") and eps:
             cpu = trial_cpu_hours(r)
-            out[(r["model"], r["scenario"])].append((trial_core_hours(r) if cpu is None else cpu) / float(eps))
+            out[(r["model"], r["scenario"])].append(((trial_core_hours(r) if cpu is None else cpu) / float(eps),
+                                                     cpu is not None))
     return out
 
 
@@ -72,11 +86,11 @@ def plan_rows(records: Sequence[Mapping[str, Any]], models: Sequence[str], scena
             missing = [s for s in seeds if TrialSpec(model, sc, s, opts, preset=preset).identity().trial_id not in done]
             if not missing:
                 continue
-            rate, scaled = _rate(rates, model, sc)
+            rate, scaled, basis = _rate(rates, model, sc)
             rows.append({"model": model, "scenario": sc, "episodes": opts["episodes"],
                          "published": [s for s in seeds if s not in missing], "missing": missing,
                          "core_hours": None if rate is None else rate * opts["episodes"] * len(missing),
-                         "scaled": scaled})
+                         "scaled": scaled, "basis": basis})
     return rows
 
 
@@ -93,16 +107,18 @@ def format_plan(rows: Sequence[Mapping[str, Any]], preset: str) -> str:
     """The plan as Markdown: a table, the total, and the commands."""
     if not rows:
         return f"Every trial asked for is published at preset `{preset}`.\n"
-    lines = ["| model | scenario | episodes | published seeds | missing seeds | est. core-h |", "|---|---|---|---|---|---|"]
+    lines = ["| model | scenario | episodes | published seeds | missing seeds | est. core-h | from |",
+             "|---|---|---|---|---|---|---|"]
     for r in rows:
         est = "unknown" if r["core_hours"] is None else ("~" if r["scaled"] else "") + f"{r['core_hours']:.2f}"
         lines.append(f"| {r['model']} | {r['scenario']} | {r['episodes']} | {' '.join(map(str, r['published'])) or '-'} "
-                     f"| {' '.join(map(str, r['missing']))} | {est} |")
+                     f"| {' '.join(map(str, r['missing']))} | {est} | {r['basis'] or '-'} |")
     known = [r["core_hours"] for r in rows if r["core_hours"] is not None]
     unknown = len(rows) - len(known)
     lines += ["", f"{sum(len(r['missing']) for r in rows)} trials missing in {len(rows)} cells: about "
               f"{sum(known):.1f} core-hours" + (f", plus {unknown} cells of models with no record to estimate from"
                                                   if unknown else "") + " (~: scaled from other networks by "
-              "their stock points).", "", "```bash"]
+              "their stock points; from: the records' CPU time, or their wall time where none of the records used "
+              "measured CPU time, which overstates the cost of older and shared runs).", "", "```bash"]
     lines += plan_commands(rows, preset) + ["```"]
     return "\n".join(lines) + "\n"

@@ -112,4 +112,22 @@ def test_grid_plan_estimates_from_cpu_time_where_it_was_measured() -> None:
 
     recs = [dict(_rec(0, 7200.0, 3600.0), result={"episodes": 2000}),  # oversubscribed: wall 2x the CPU
             dict(_rec(1, 3600.0, None), result={"episodes": 2000})]
-    assert sorted(_rates(recs)[("marl", "A1")]) == pytest.approx([1.0 / 2000, 1.0 / 2000])
+    assert sorted(_rates(recs)[("marl", "A1")]) == [(pytest.approx(1.0 / 2000), False),
+                                                    (pytest.approx(1.0 / 2000), True)]
+
+
+def test_grid_plan_prefers_the_same_network_then_cpu_measured_records() -> None:
+    from baselines.grid_plan import _rate
+    from meio_envs.scenarios import make_scenario
+
+    # A1: old code, wall time only (0.01 h/episode) and a CPU-measured trial (0.002); B1 in CPU time (0.001)
+    rates = {("sarl", "A1"): [(0.01, False), (0.002, True)], ("sarl", "B1"): [(0.001, True)]}
+    assert _rate(rates, "sarl", "A1") == (pytest.approx(0.002), False, "CPU")  # CPU first within the tier
+    assert _rate(rates, "sarl", "B2") == (pytest.approx(0.001), False, "CPU")  # same structure
+    # the same network, even in wall time, before other networks scaled
+    assert _rate({("sarl", "A1"): [(0.01, False)], ("sarl", "B1"): [(0.001, True)]}, "sarl", "A2") == (
+        pytest.approx(0.01), False, "wall")
+    nodes = {s: make_scenario(s).network.num_nodes for s in ("A1", "B1", "C1")}
+    scaled = (0.002 / nodes["A1"] + 0.001 / nodes["B1"]) / 2 * nodes["C1"]  # CPU-measured only
+    assert _rate(rates, "sarl", "C1") == (pytest.approx(scaled), True, "CPU")
+    assert _rate(rates, "imarl", "A1") == (None, False, "")

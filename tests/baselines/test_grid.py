@@ -387,7 +387,8 @@ def test_grid_plan_lists_unpublished_trials_with_costs_from_the_records() -> Non
     text = format_plan(rows, "quick")
     assert "meio grid run --preset quick --models marl --scenarios A1 --seeds 2" in text
     assert "meio grid run --preset quick --models marl --scenarios A2 S1 --seeds 0 1 2" in text
-    assert "| imarl | A1 | 20000 | - | 0 1 2 | unknown |" in text
+    assert "| imarl | A1 | 20000 | - | 0 1 2 | unknown | - |" in text
+    assert f"| marl | A1 | 2000 | 0 1 | 2 | {rate * 2000:.2f} | wall |" in text
     assert "Every trial asked for is published" in format_plan([], "quick")
 
 
