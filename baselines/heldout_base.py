@@ -63,17 +63,25 @@ def _policy(scenario: str, method: str, levels: str) -> Any:
     return base_stock_policy(lv, params.max_order) if method == "searched" else echelon_base_stock_policy(lv, params)
 
 
+def _known_scenario(sid: str) -> bool:
+    from meio_envs.scenarios import canonical_scenario_id
+
+    try:
+        return canonical_scenario_id(sid) == sid
+    except (ValueError, TypeError):
+        return False
+
+
 def read_base_stock_heldout(path: str | Path) -> list[dict[str, Any]]:
     """The rows of a base-stock held-out file (empty when there is none), checked; raises :class:`HeldoutError`."""
-    from meio_envs.scenarios import SCENARIO_IDS
-
     p = Path(path)
     rows, seen = [], set()
     for i, raw in enumerate(csv_rows(p, BASE_COLUMNS, MAX_BYTES, "a base-stock held-out file"), start=2):
         key = (raw["scenario"], raw["method"])
-        if raw["scenario"] not in SCENARIO_IDS or raw["method"] not in METHODS:
+        if not _known_scenario(raw["scenario"]) or raw["method"] not in METHODS:
             raise HeldoutError(f"{p}, line {i}: scenario {raw['scenario']!r} and method {raw['method']!r} must be "
-                               f"a grid scenario and one of {', '.join(METHODS)}")
+                               f"a scenario id as the package writes it (grid or example) and one of "
+                               f"{', '.join(METHODS)}")
         if key in seen:
             raise HeldoutError(f"{p}, line {i}: a second row for {key[0]} {key[1]}")
         seen.add(key)

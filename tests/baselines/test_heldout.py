@@ -211,8 +211,9 @@ def test_base_stock_rows_are_the_searched_policies_on_the_trials_held_out_draws(
 
 
 @pytest.mark.parametrize("row, match", [
-    ("Z9,DA,1 2,3000017,500,10.0,c", "must be a grid scenario and one of DA, searched, echelon"),
-    ("A1,greedy,1 2,3000017,500,10.0,c", "must be a grid scenario and one of"),
+    ("Z9,DA,1 2,3000017,500,10.0,c", "must be a scenario id as the package writes it .* one of DA, searched, echelon"),
+    ("a1,DA,1 2,3000017,500,10.0,c", "must be a scenario id as the package writes it"),
+    ("A1,greedy,1 2,3000017,500,10.0,c", "must be a scenario id .* and one of"),
     ("A1,DA,1 2,3000017,500,inf,c", "finite"),
     ("A1,DA,1 2,3000017,x,10.0,c", "line 2"),
 ])
@@ -229,6 +230,8 @@ def test_malformed_base_stock_files_are_refused(tmp_path: Path, row: str, match:
     p.write_text("scenario,method\nA1,DA\n")
     with pytest.raises(HeldoutError, match="columns"):
         read_base_stock_heldout(p)
+    p.write_text(",".join(BASE_COLUMNS) + "\n" + "A1-LostSales,DA,1 2,3000017,500,10.0,c\n")  # an example id
+    assert read_base_stock_heldout(p)[0]["scenario"] == "A1-LostSales"
 
 
 def test_levels_that_do_not_fit_the_network_are_refused(tmp_path: Path) -> None:
