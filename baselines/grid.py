@@ -19,7 +19,8 @@ each record against its best model file (:mod:`baselines.record_check`), then co
 published trial's learning curve to ``benchmarks/results/curves/<trial id>.csv`` and evaluates its
 best model and DA on held-out episodes into ``benchmarks/results/heldout.csv`` (:mod:`baselines.heldout`),
 and the searched base-stock policies on the same episodes into ``heldout_base_stock.csv``
-(:mod:`baselines.heldout_base`).
+(:mod:`baselines.heldout_base`), with the per-episode costs behind both in ``heldout_episodes.csv``
+(:mod:`baselines.heldout_episodes`).
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from baselines.grid_progress import format_open_trials, open_trials
 from baselines.grid_runner import GRID_MODELS, GridAborted, TrialSpec, run_trials
 from baselines.heldout import HELDOUT_EPISODES, add_heldout, evaluating_code, read_heldout
 from baselines.heldout_base import BASE_FILE, add_base_stock_heldout
+from baselines.heldout_episodes import EPISODES_FILE
 from baselines.presets import MODELS, PRESETS, preset_options
 from baselines.record_check import check_records
 from meio_envs.scenarios import REPORT_SCENARIOS
@@ -277,7 +279,8 @@ def _publish(args: argparse.Namespace) -> int:
     print(f"published {added} new records into {args.to} ({dup} were there already); "
           f"archived {curves} learning curves in {archive}" + _missing_note(no_curve, "curve file")
           + f"; evaluated {held} trials on held-out episodes into {Path(args.to).parent / HELDOUT_FILE}"
-          + f" and {base} base-stock policies on the same episodes into {Path(args.to).parent / BASE_FILE}")
+          + f" and {base} base-stock policies on the same episodes into {Path(args.to).parent / BASE_FILE}"
+          + f" (per-episode costs in {Path(args.to).parent / EPISODES_FILE})")
     return 0
 
 
@@ -292,7 +295,8 @@ def _heldout(args: argparse.Namespace) -> int:
         print(f"meio grid heldout: {e}", file=sys.stderr)
         return 2
     print(f"evaluated {held} trials on held-out episodes into {args.to}" + _missing_note(no_model, "model file")
-          + f"; {base} base-stock policies on the same episodes into {Path(args.to).parent / BASE_FILE}")
+          + f"; {base} base-stock policies on the same episodes into {Path(args.to).parent / BASE_FILE}"
+          + f" (per-episode costs in {Path(args.to).parent / EPISODES_FILE})")
     return 0
 
 

@@ -19,7 +19,7 @@ from typing import Any
 from baselines.common.files import atomic_write_text
 from meio_envs.scenarios import REPORT_SCENARIOS
 
-__all__ = ["BEGIN", "END", "FINDINGS", "Finding", "findings_table", "write_findings"]
+__all__ = ["BEGIN", "END", "FINDINGS", "Finding", "clear_wins", "findings_table", "write_findings"]
 
 BEGIN = "<!-- findings:begin (made by meio grid report --findings; do not edit by hand) -->"
 END = "<!-- findings:end -->"
@@ -117,6 +117,14 @@ def _gnn_twins(cells: Cells) -> tuple[str, str]:
     return text, ("agrees" if close > total / 2 else "disagrees") if total >= 3 else "open"
 
 
+def clear_wins(rows: Sequence[Mapping[str, Any]], name: str = "echelon") -> tuple[int, int]:
+    """(cells whose best trial beats the ``name`` policy on held-out episodes by more than two standard
+    errors, cells where that standard error is known)."""
+    se = [r for r in rows if r.get(f"heldout_best_savings_vs_{name}_se") is not None
+          and r.get(f"heldout_best_savings_vs_{name}") is not None]
+    return sum(r[f"heldout_best_savings_vs_{name}"] > 2 * r[f"heldout_best_savings_vs_{name}_se"] for r in se), len(se)
+
+
 def _echelon(cells: Cells) -> tuple[str, str]:
     rows = [max(m.values(), key=lambda r: r["best_savings"]) for m in cells.values()]
     rows = [r for r in rows if r.get("best_savings_vs_echelon") is not None]
@@ -132,6 +140,9 @@ def _echelon(cells: Cells) -> tuple[str, str]:
         hgap = statistics.median(r["heldout_best_savings_vs_echelon"] for r in held)
         text += (f"; on held-out episodes it beats it in {hb} of the {len(held)} scenarios evaluated there "
                  f"(median {_pct(hgap)})")
+        clear, known = clear_wins(held)
+        if known:
+            text += f", by more than two standard errors in {clear} of the {known} with per-episode costs"
     return text, "ours"
 
 

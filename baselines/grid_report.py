@@ -44,8 +44,10 @@ from baselines.common.files import atomic_write_text
 from baselines.common.records import RecordError, read_records
 from baselines.curve_archive import archived_curve, find_run_file, trial_curve
 from baselines.grid import HELDOUT_FILE, HEURISTICS, PUBLISHED, summarise
+from baselines.grid_findings import clear_wins
 from baselines.heldout import heldout_table, read_heldout
 from baselines.heldout_base import BASE_FILE, paired_base_costs, read_base_stock_heldout
+from baselines.heldout_episodes import EPISODES_FILE, paired_vs_base, read_episode_costs
 from meio_envs.scenarios import REPORT_SCENARIOS
 
 LEADERBOARD_HEAD = """# Leaderboard
@@ -90,14 +92,17 @@ def _model_key(m: str) -> tuple[int, str]:
 
 def table_rows(records: Iterable[Mapping[str, Any]], base: Mapping[str, Mapping[str, float]],
                heldout: Sequence[Mapping[str, Any]] = (),
-               heldout_base: Mapping[str, Mapping[str, float]] | None = None) -> list[dict[str, Any]]:
+               heldout_base: Mapping[str, Mapping[str, float]] | None = None,
+               heldout_paired: Mapping[tuple[str, str], tuple[float, float]] | None = None) -> list[dict[str, Any]]:
     """The grid table: :func:`baselines.grid.summarise` plus the base-stock costs beside each row.
 
     With ``heldout`` (rows of :func:`baselines.heldout.read_heldout`) and ``heldout_base`` (scenario ->
     method -> cost on the same held-out episodes), a row whose best trial was evaluated on held-out
     episodes also gets that trial's held-out savings against DA, the searched local and the searched
     echelon policy (``heldout_best_savings_vs_<DA|searched|echelon>``): the protocol picks the trial,
-    fresh draws judge it."""
+    fresh draws judge it. ``heldout_paired`` ((trial id, method) -> (saving, standard error), from
+    :func:`baselines.heldout_episodes.paired_vs_base`) adds the standard errors of the last two as
+    ``heldout_best_savings_vs_<searched|echelon>_se`` (None where the per-episode costs are missing)."""
     held = {h["trial_id"]: h for h in heldout}
     rows = []
     for r in summarise(records):
@@ -112,6 +117,9 @@ def table_rows(records: Iterable[Mapping[str, Any]], base: Mapping[str, Mapping[
         for name in ("DA", "searched", "echelon"):
             c = h["heldout_da_cost"] if h is not None and name == "DA" else hb.get(name)
             row[f"heldout_best_savings_vs_{name}"] = (c - h["heldout_cost"]) / c if h is not None and c else None
+        for name in ("searched", "echelon"):
+            pair = (heldout_paired or {}).get((r["best_trial"], name)) if h is not None and hb.get(name) else None
+            row[f"heldout_best_savings_vs_{name}_se"] = None if pair is None else pair[1]
         rows.append(row)
     rows.sort(key=lambda r: (_scenario_key(r["scenario"]), _model_key(r["model"]), str(r["preset"])))
     return rows
@@ -159,6 +167,10 @@ def _markdown(rows: Sequence[Mapping[str, Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _pct_se(v: float | None, se: float | None) -> str:
+    return _pct(v) if v is None or se is None else f"{_pct(v)} ({100 * se:.1f})"
+
+
 def _heldout_markdown(rows: Sequence[Mapping[str, Any]]) -> str:
     """The cells whose best trial has a held-out row: recorded against held-out savings, against each policy."""
     sub = [r for r in rows if r.get("heldout_best_savings_vs_DA") is not None]
@@ -166,19 +178,25 @@ def _heldout_markdown(rows: Sequence[Mapping[str, Any]]) -> str:
         return ""
     beats = [r for r in sub if (r["heldout_best_savings_vs_echelon"] or -1.0) > 0]
     have = [r for r in sub if r["heldout_best_savings_vs_echelon"] is not None]
+    clear, known = clear_wins(sub)
     lines = ["## The best trial on held-out episodes, against the base-stock policies", "",
              "Each cell's best trial by its recorded cost (the protocol's choice), then costed with DA and the "
              "searched local and echelon base-stock policies on the same held-out episodes, so neither side "
-             "was selected on the draws that judge it. Where a policy has no held-out cost the column says -. "
+             "was selected on the draws that judge it. Where a policy has no held-out cost the column says -; "
+             "in brackets, the standard error of the held-out saving in points, from the paired per-episode "
+             "costs (where they are stored). "
              f"On held-out episodes the best trial beats the searched echelon policy in {len(beats)} of "
-             f"{len(have)} cells.", "",
+             f"{len(have)} cells" + (f", by more than two standard errors in {clear} of the {known} cells "
+                                     "with per-episode costs" if known else "") + ".", "",
              "| scenario | model | preset | best trial | vs DA: recorded | held-out | vs searched local: recorded | "
-             "held-out | vs searched echelon: recorded | held-out |", "|" + "|".join(["---"] * 10) + "|"]
+             "held-out (SE) | vs searched echelon: recorded | held-out (SE) |", "|" + "|".join(["---"] * 10) + "|"]
     for r in sub:
         lines.append(f"| {r['scenario']} | {r['model']} | {r['preset'] or '-'} | {r['best_trial']} | "
                      f"{_pct(r['best_savings'])} | {_pct(r['heldout_best_savings_vs_DA'])} | "
-                     f"{_pct(r['best_savings_vs_searched'])} | {_pct(r['heldout_best_savings_vs_searched'])} | "
-                     f"{_pct(r['best_savings_vs_echelon'])} | {_pct(r['heldout_best_savings_vs_echelon'])} |")
+                     f"{_pct(r['best_savings_vs_searched'])} | "
+                     f"{_pct_se(r['heldout_best_savings_vs_searched'], r.get('heldout_best_savings_vs_searched_se'))} | "
+                     f"{_pct(r['best_savings_vs_echelon'])} | "
+                     f"{_pct_se(r['heldout_best_savings_vs_echelon'], r.get('heldout_best_savings_vs_echelon_se'))} |")
     return "\n".join(lines) + "\n"
 
 
@@ -316,13 +334,15 @@ def write_report(records: Sequence[Mapping[str, Any]], out: str | Path, heuristi
                  root: str | Path | Sequence[str | Path] = ".", policies: int = 0,
                  archives: Sequence[str | Path] = (CURVES,), say: Callable[[str], None] = print,
                  heldout: Sequence[Mapping[str, Any]] = (),
-                 heldout_base: Mapping[str, Mapping[str, float]] | None = None) -> list[Path]:
+                 heldout_base: Mapping[str, Mapping[str, float]] | None = None,
+                 heldout_paired: Mapping[tuple[str, str], tuple[float, float]] | None = None) -> list[Path]:
     """Write the tables and figures into ``out``; returns the files written.
 
     ``heldout``: rows of :func:`baselines.heldout.read_heldout`; those of the records' trials are
     shown in grid.md below the table (recorded against held-out savings). ``heldout_base``
     (scenario -> method -> cost on the same held-out episodes, :mod:`baselines.heldout_base`) adds
-    each cell's best trial against the base-stock policies on those episodes.
+    each cell's best trial against the base-stock policies on those episodes, ``heldout_paired``
+    (:func:`baselines.heldout_episodes.paired_vs_base`) the standard errors of those savings.
 
     Learning curves come from ``archives`` (folders of curves kept by ``meio grid publish``) first,
     then from the run folders: ``root`` is the folder (or folders, searched in order) that the
@@ -335,7 +355,7 @@ def write_report(records: Sequence[Mapping[str, Any]], out: str | Path, heuristi
     roots = [Path(root)] if isinstance(root, (str, Path)) else [Path(r) for r in root]
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    rows = table_rows(records, base_stock_costs(heuristics), heldout, heldout_base)
+    rows = table_rows(records, base_stock_costs(heuristics), heldout, heldout_base, heldout_paired)
     written: list[Path] = []
     if not rows:
         return written
@@ -423,7 +443,8 @@ def report_cli(argv: Sequence[str]) -> int:
                          "for PERIODS periods (e.g. 20000), where its model file is under --runs")
     ap.add_argument("--heldout", default=str(PUBLISHED.parent / HELDOUT_FILE),
                     help="held-out evaluations of the trials (meio grid publish / heldout) to show beside the table; "
-                         f"the base-stock policies' costs on the same episodes are read from {BASE_FILE} beside it")
+                         f"the base-stock policies' costs on the same episodes are read from {BASE_FILE} beside it, "
+                         f"and the per-episode costs behind both (for standard errors) from {EPISODES_FILE}")
     ap.add_argument("--leaderboard", default=None, help="also write the table as a leaderboard page here")
     ap.add_argument("--findings", default=None, metavar="PAGE",
                     help="also write the report's findings next to ours into PAGE (between its markers)")
@@ -433,12 +454,14 @@ def report_cli(argv: Sequence[str]) -> int:
         recs = [r for r in recs if r.get("preset") == a.preset]
     try:
         held = read_heldout(a.heldout)
-        held_base = paired_base_costs(held, read_base_stock_heldout(Path(a.heldout).parent / BASE_FILE))
+        base_rows = read_base_stock_heldout(Path(a.heldout).parent / BASE_FILE)
+        held_base = paired_base_costs(held, base_rows)
+        held_paired = paired_vs_base(held, base_rows, read_episode_costs(Path(a.heldout).parent / EPISODES_FILE))
     except RecordError as e:
         print(f"meio grid report: {e}", file=sys.stderr)
         return 2
     files = write_report(recs, a.out, a.heuristics, a.runs, a.policies, archives=a.curves, heldout=held,
-                         heldout_base=held_base)
+                         heldout_base=held_base, heldout_paired=held_paired)
     if files and a.leaderboard:
         atomic_write_text(a.leaderboard, LEADERBOARD_HEAD.format(sources=", ".join(f"`{p}`" for p in a.results))
                           + (Path(a.out) / "grid.md").read_text())
@@ -446,7 +469,7 @@ def report_cli(argv: Sequence[str]) -> int:
     if files and a.findings:
         from baselines.grid_findings import write_findings
 
-        rows = table_rows(recs, base_stock_costs(a.heuristics), held, held_base)
+        rows = table_rows(recs, base_stock_costs(a.heuristics), held, held_base, held_paired)
         presets = [p for p in ("report", "quick") if any(r["preset"] == p for r in rows)]
         files.append(write_findings(a.findings, rows, presets))
     if not files:

@@ -24,6 +24,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from filelock import FileLock
 
 from baselines.common.files import atomic_write_text
@@ -31,7 +32,7 @@ from baselines.common.records import RecordError, code_version
 from baselines.curve_archive import find_run_file, plain_trial_id
 
 __all__ = ["COLUMNS", "HELDOUT_EPISODES", "HELDOUT_SEED", "HeldoutError", "add_heldout", "evaluate_heldout",
-           "evaluating_code", "heldout_table", "read_heldout"]
+           "evaluating_code", "heldout_table", "paired_savings", "read_heldout"]
 
 HELDOUT_SEED = 3_000_017
 """First seed of the held-out episodes: copies use HELDOUT_SEED .. HELDOUT_SEED + episodes - 1, apart from
@@ -49,14 +50,21 @@ class HeldoutError(RecordError):
     """A held-out file that is not of the expected form."""
 
 
-def evaluate_heldout(record: Mapping[str, Any], roots: Sequence[Path], episodes: int = HELDOUT_EPISODES,
-                     seed: int = HELDOUT_SEED, code: str | None = None) -> dict[str, Any] | None:
-    """One row: ``record``'s best model and DA on ``episodes`` held-out episodes (None without a model file).
+def paired_savings(costs: np.ndarray, ref_costs: np.ndarray) -> tuple[float, float]:
+    """(saving, standard error) of a policy with per-episode ``costs`` against ``ref_costs`` on the same
+    episodes: ``(mean(ref) - mean(costs)) / mean(ref)`` and the standard error of the mean paired
+    difference, divided by ``mean(ref)``."""
+    c, r = np.asarray(costs, np.float64), np.asarray(ref_costs, np.float64)
+    if c.shape != r.shape or c.ndim != 1 or c.size < 1:
+        raise ValueError(f"paired costs need two equal 1-D arrays, got shapes {c.shape} and {r.shape}")
+    ref = float(r.mean())
+    d = r - c
+    se = float(d.std(ddof=1) / math.sqrt(d.size)) / ref if d.size > 1 else 0.0
+    return float(d.mean()) / ref, se
 
-    ``heldout_savings`` is (DA - model) / DA on the held-out draws and ``heldout_savings_se`` its
-    standard error from the paired per-episode differences; ``code`` labels the evaluating code
-    (default :func:`evaluating_code` now).
-    """
+
+def _evaluate(record: Mapping[str, Any], roots: Sequence[Path], episodes: int, seed: int) -> tuple[Any, Any] | None:
+    """``record``'s best model and DA on the held-out episodes (two ``EvalResult``), None without a model file."""
     from baselines.saved_policies import GRID_POLICY_MODELS, load_policy
     from meio_envs.envs.batch import resolve_params
     from meio_envs.evaluation import da_policy, evaluate
@@ -72,15 +80,28 @@ def evaluate_heldout(record: Mapping[str, Any], roots: Sequence[Path], episodes:
     if (saved.model, saved.scenario) != (record["model"], sc):
         raise HeldoutError(f"{record['trial_id']}: its model file {path} holds a {saved.model} policy for "
                            f"{saved.scenario}, not {record['model']} for {sc}")
-    model = evaluate(saved.policy, sc, episodes=episodes, seed=seed)
-    da = evaluate(da_policy(resolve_params(sc)[0]), sc, episodes=episodes, seed=seed)
-    diff = da.episode_costs - model.episode_costs
-    se = float(diff.std(ddof=1) / math.sqrt(diff.size)) / da.mean if diff.size > 1 else 0.0
-    return {"trial_id": record["trial_id"], "scenario": sc, "model": record["model"],
-            "preset": str(record.get("preset") or ""), "seed": int(seed), "episodes": int(episodes),
-            "recorded_savings": float(res["savings"]), "heldout_cost": model.mean, "heldout_da_cost": da.mean,
-            "heldout_savings": model.savings_vs(da), "heldout_savings_se": se,
-            "git_commit": evaluating_code() if code is None else code}
+    return (evaluate(saved.policy, sc, episodes=episodes, seed=seed),
+            evaluate(da_policy(resolve_params(sc)[0]), sc, episodes=episodes, seed=seed))
+
+
+def _row(record: Mapping[str, Any], model: Any, da: Any, seed: int, code: str) -> dict[str, Any]:
+    savings, se = paired_savings(model.episode_costs, da.episode_costs)
+    return {"trial_id": record["trial_id"], "scenario": record["scenario"], "model": record["model"],
+            "preset": str(record.get("preset") or ""), "seed": int(seed), "episodes": int(model.episode_costs.size),
+            "recorded_savings": float(record["result"]["savings"]), "heldout_cost": model.mean,
+            "heldout_da_cost": da.mean, "heldout_savings": savings, "heldout_savings_se": se, "git_commit": code}
+
+
+def evaluate_heldout(record: Mapping[str, Any], roots: Sequence[Path], episodes: int = HELDOUT_EPISODES,
+                     seed: int = HELDOUT_SEED, code: str | None = None) -> dict[str, Any] | None:
+    """One row: ``record``'s best model and DA on ``episodes`` held-out episodes (None without a model file).
+
+    ``heldout_savings`` is (DA - model) / DA on the held-out draws and ``heldout_savings_se`` its
+    standard error from the paired per-episode differences (:func:`paired_savings`); ``code`` labels
+    the evaluating code (default :func:`evaluating_code` now).
+    """
+    ev = _evaluate(record, roots, episodes, seed)
+    return None if ev is None else _row(record, *ev, seed, evaluating_code() if code is None else code)
 
 
 def evaluating_code() -> str:
@@ -135,32 +156,52 @@ def add_heldout(records: Iterable[Mapping[str, Any]], roots: Sequence[Path], pat
                 episodes: int = HELDOUT_EPISODES, seed: int = HELDOUT_SEED,
                 code: str | None = None) -> tuple[int, list[str]]:
     """Evaluate the records not in ``path`` yet and add their rows; returns (rows added, trial ids of
-    finished grid records without a model file). Safe under concurrent callers (a lock file)."""
+    finished grid records without a model file). Safe under concurrent callers (a lock file).
+
+    Each evaluated trial's per-episode costs go to :data:`~baselines.heldout_episodes.EPISODES_FILE`
+    beside ``path``. A trial that has a row but no per-episode costs there (a row older than that file)
+    is evaluated again on its row's draws when its model file is found, and refused with
+    :class:`HeldoutError` if the costs do not give its recorded mean: a row is never changed."""
+    from baselines.heldout_episodes import EPISODES_FILE, add_episode_costs, episode_row, read_episode_costs
+
     if isinstance(episodes, bool) or not isinstance(episodes, int) or not 2 <= episodes <= MAX_EPISODES:
         raise HeldoutError(f"held-out episodes must be a whole number from 2 to {MAX_EPISODES:,} (a standard error "
                            f"needs two; more would reach the base-stock search's seeds), got {episodes!r}")
     p = Path(path)
-    added, missing = 0, []
+    added, missing, costs = 0, [], []
     with FileLock(str(p) + ".lock"):
         rows = read_heldout(p)
-        have = {r["trial_id"] for r in rows}
+        old = {r["trial_id"]: r for r in rows}
+        have_costs = read_episode_costs(p.parent / EPISODES_FILE)
         for rec in records:
-            if rec.get("status") != "finished" or rec["trial_id"] in have:
+            tid = rec["trial_id"]
+            prev = old.get(tid)
+            if rec.get("status") != "finished" or (prev is not None and (rec["scenario"], tid) in have_costs):
                 continue
-            row = evaluate_heldout(rec, roots, episodes, seed, code)
-            if row is None:
-                if (rec.get("result") or {}).get("best_model"):
-                    missing.append(rec["trial_id"])
+            s, n = (prev["seed"], prev["episodes"]) if prev is not None else (seed, episodes)
+            ev = _evaluate(rec, roots, n, s)
+            if ev is None:
+                if prev is None and (rec.get("result") or {}).get("best_model"):
+                    missing.append(tid)
                 continue
-            rows.append(row)
-            have.add(row["trial_id"])
-            added += 1
+            label = evaluating_code() if code is None else code
+            if prev is None:
+                row = _row(rec, *ev, s, label)
+                rows.append(row)
+                old[tid] = row
+                added += 1
+            elif not math.isclose(ev[0].mean, prev["heldout_cost"], rel_tol=1e-9):
+                raise HeldoutError(f"{tid}: its model costs {ev[0].mean} on the held-out episodes now, but "
+                                   f"{prev['heldout_cost']} in {p} (evaluated by {prev['git_commit'] or 'unknown code'}): "
+                                   "the model file or the simulator changed since")
+            costs.append(episode_row(rec["scenario"], tid, "", s, ev[0].episode_costs, label))
         if added:
             buf = io.StringIO()
             w = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\n")
             w.writeheader()
             w.writerows(sorted(rows, key=lambda r: r["trial_id"]))
             atomic_write_text(p, buf.getvalue())
+        add_episode_costs(p.parent / EPISODES_FILE, costs)
     return added, missing
 
 

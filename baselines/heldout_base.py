@@ -28,12 +28,13 @@ from filelock import FileLock
 
 from baselines.common.files import atomic_write_text
 from baselines.heldout import HELDOUT_EPISODES, HELDOUT_SEED, MAX_EPISODES, HeldoutError, csv_rows, evaluating_code
+from baselines.heldout_episodes import BASE_POLICIES, EPISODES_FILE, add_episode_costs, episode_row, read_episode_costs
 
 __all__ = ["BASE_COLUMNS", "BASE_FILE", "METHODS", "add_base_stock_heldout", "paired_base_costs",
            "read_base_stock_heldout"]
 
 BASE_FILE = "heldout_base_stock.csv"  # next to heldout.csv
-METHODS = ("DA", "searched", "echelon")
+METHODS = BASE_POLICIES  # DA, searched, echelon
 BASE_COLUMNS = ("scenario", "method", "levels", "seed", "episodes", "heldout_cost", "git_commit")
 MAX_BYTES = 2**20  # a few rows per scenario
 
@@ -101,35 +102,49 @@ def add_base_stock_heldout(scenarios: Iterable[str], path: str | Path, heuristic
                            code: str | None = None) -> int:
     """Cost DA and the searched local and echelon levels of ``heuristics`` for ``scenarios`` on the
     held-out episodes; adds the rows missing from ``path`` and redoes those whose levels, seed or
-    episodes changed. Returns the rows written. Safe under concurrent callers (a lock file)."""
+    episodes changed. Returns the rows written. Safe under concurrent callers (a lock file).
+
+    The per-episode costs go to :data:`~baselines.heldout_episodes.EPISODES_FILE` beside ``path``; a
+    row without them (older than that file) is evaluated again, and refused with :class:`HeldoutError`
+    if the costs do not give its recorded mean."""
     if isinstance(episodes, bool) or not isinstance(episodes, int) or not 2 <= episodes <= MAX_EPISODES:
         raise HeldoutError(f"held-out episodes must be a whole number from 2 to {MAX_EPISODES:,}, got {episodes!r}")
     from meio_envs.evaluation import evaluate
 
     table = _table_levels(heuristics)
     p = Path(path)
-    written = 0
+    written, costs = 0, []
     with FileLock(str(p) + ".lock"):
         rows = {(r["scenario"], r["method"]): r for r in read_base_stock_heldout(p)}
+        have_costs = read_episode_costs(p.parent / EPISODES_FILE)
         for sc in sorted(set(scenarios)):
             for method in METHODS:
                 levels = table.get((sc, method))
                 if levels is None:
                     continue  # not in the heuristics table (e.g. no search for this scenario)
                 old = rows.get((sc, method))
-                if old is not None and (old["levels"], old["seed"], old["episodes"]) == (levels, seed, episodes):
+                current = old is not None and (old["levels"], old["seed"], old["episodes"]) == (levels, seed, episodes)
+                ep = have_costs.get((sc, method))
+                if current and ep is not None and (ep["levels"], ep["seed"], ep["episodes"]) == (levels, seed, episodes):
                     continue
                 res = evaluate(_policy(sc, method, levels), sc, episodes=episodes, seed=seed)
-                rows[(sc, method)] = {"scenario": sc, "method": method, "levels": levels, "seed": seed,
-                                      "episodes": episodes, "heldout_cost": res.mean,
-                                      "git_commit": evaluating_code() if code is None else code}
-                written += 1
+                label = evaluating_code() if code is None else code
+                if not current:
+                    rows[(sc, method)] = {"scenario": sc, "method": method, "levels": levels, "seed": seed,
+                                          "episodes": episodes, "heldout_cost": res.mean, "git_commit": label}
+                    written += 1
+                elif not math.isclose(res.mean, old["heldout_cost"], rel_tol=1e-9):
+                    raise HeldoutError(f"{sc} {method}: costs {res.mean} on the held-out episodes now, but "
+                                       f"{old['heldout_cost']} in {p} (evaluated by {old['git_commit'] or 'unknown code'}): "
+                                       "the simulator changed since")
+                costs.append(episode_row(sc, method, levels, seed, res.episode_costs, label))
         if written:
             buf = io.StringIO()
             w = csv.DictWriter(buf, fieldnames=BASE_COLUMNS, lineterminator="\n")
             w.writeheader()
             w.writerows(rows[k] for k in sorted(rows))
             atomic_write_text(p, buf.getvalue())
+        add_episode_costs(p.parent / EPISODES_FILE, costs)
     return written
 
 

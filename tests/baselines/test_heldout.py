@@ -145,8 +145,20 @@ def test_publish_writes_heldout_rows_and_the_report_shows_them(trial, tmp_path: 
                        "--heldout", str(pub.parent / "heldout.csv")]) == 0
     md = (tmp_path / "rep2" / "grid.md").read_text()
     ech = (base["echelon"]["heldout_cost"] - row["heldout_cost"]) / base["echelon"]["heldout_cost"]
+    # the per-episode costs behind both means: the standard error of the paired saving, computed here by hand
+    from baselines.heldout_episodes import read_episode_costs
+
+    eps = read_episode_costs(pub.parent / "heldout_episodes.csv")
+    assert sorted(eps) == sorted([("A1", rec["trial_id"]), ("A1", "DA"), ("A1", "searched"), ("A1", "echelon")])
+    pol = load_policy(root / rec["result"]["best_model"]).policy
+    mine = evaluate(pol, "A1", episodes=heldout.HELDOUT_EPISODES, seed=heldout.HELDOUT_SEED).episode_costs
+    np.testing.assert_allclose(eps[("A1", rec["trial_id"])]["costs"], mine, rtol=1e-9)
+    theirs = eps[("A1", "echelon")]["costs"]
+    assert eps[("A1", "echelon")]["levels"] == base["echelon"]["levels"]
+    d = theirs - mine
+    se = d.std(ddof=1) / math.sqrt(d.size) / theirs.mean()
     assert "## The best trial on held-out episodes, against the base-stock policies" in md
-    assert f"| {100 * ech:+.1f} % |" in md.split("against the base-stock policies")[1]
+    assert f"| {100 * ech:+.1f} % ({100 * se:.1f}) |" in md.split("against the base-stock policies")[1]
 
 
 def test_the_report_refuses_a_malformed_heldout_file_with_its_reason(trial, tmp_path: Path, capsys) -> None:
@@ -248,7 +260,7 @@ def test_levels_that_do_not_fit_the_network_are_refused(tmp_path: Path) -> None:
 
 
 def test_the_best_trial_is_judged_against_each_policy_on_held_out_draws() -> None:
-    from baselines.grid_findings import findings_table
+    from baselines.grid_findings import clear_wins, findings_table
     from baselines.grid_report import _heldout_markdown, table_rows
 
     def rec(seed: int, best: float) -> dict:
@@ -274,3 +286,122 @@ def test_the_best_trial_is_judged_against_each_policy_on_held_out_draws() -> Non
     assert plain["heldout_best_savings_vs_DA"] is None and _heldout_markdown([plain]) == ""
     text = findings_table([row], "quick")
     assert "on held-out episodes it beats it in 0 of the 1 scenarios evaluated there (median -1.1 %)" in text
+    assert "standard errors" not in text and "standard errors" not in md
+    # with the paired standard errors: a +7.4 % saving with SE 4 points is not two of them, with SE 1 it is
+    for se, clear in ((0.04, 0), (0.01, 1)):
+        paired = {("imarl-B1-s1-x", "searched"): (7 / 95, se), ("imarl-B1-s1-x", "echelon"): (-1 / 87, 0.004)}
+        (row,) = table_rows(recs, {"B1": {"searched": 92.0, "echelon": 84.0}}, held, base, paired)
+        assert row["heldout_best_savings_vs_searched_se"] == se and row["heldout_best_savings_vs_echelon_se"] == 0.004
+        assert clear_wins([row], "searched") == (clear, 1) and clear_wins([row]) == (0, 1)
+        md = _heldout_markdown([row])
+        assert f"| +7.6 % | +7.4 % ({100 * se:.1f}) | -1.2 % | -1.1 % (0.4) |" in md
+        assert "in 0 of 1 cells, by more than two standard errors in 0 of the 1 cells with per-episode costs" in md
+    assert "by more than two standard errors in 0 of the 1 with per-episode costs" in findings_table([row], "quick")
+    # a pair for another trial than the cell's best is not this cell's
+    (row,) = table_rows(recs, {"B1": {}}, held, base, {("imarl-B1-s0-x", "echelon"): (0.1, 0.01)})
+    assert row["heldout_best_savings_vs_echelon_se"] is None
+
+
+# ---------------------------------------------------------------- per-episode costs: standard errors
+def test_paired_savings_by_hand() -> None:
+    # reference costs 2, 2, 5 (mean 3); the policy's 1, 2, 3: differences 1, 0, 2 (mean 1, sd 1)
+    saving, se = heldout.paired_savings(np.array([1.0, 2.0, 3.0]), np.array([2.0, 2.0, 5.0]))
+    assert saving == pytest.approx(1 / 3) and se == pytest.approx(1 / math.sqrt(3) / 3)
+    assert heldout.paired_savings(np.array([4.0]), np.array([5.0])) == (pytest.approx(0.2), 0.0)
+    with pytest.raises(ValueError, match="two equal 1-D arrays"):
+        heldout.paired_savings(np.ones(3), np.ones(4))
+
+
+def test_rows_older_than_the_episode_file_get_their_costs_and_are_checked(trial, tmp_path: Path) -> None:
+    from baselines.heldout_base import add_base_stock_heldout, read_base_stock_heldout
+    from baselines.heldout_episodes import EPISODES_FILE, read_episode_costs
+
+    rec, root = trial
+    path = tmp_path / "heldout.csv"
+    table, _, _ = _heuristics_table(tmp_path / "h.csv")
+    assert add_heldout([rec], [root], path, episodes=20, code="c0") == (1, [])
+    assert add_base_stock_heldout(["A1"], tmp_path / "heldout_base_stock.csv", table, episodes=20, code="c0") == 3
+    eps_path = tmp_path / EPISODES_FILE
+    first = read_episode_costs(eps_path)
+    (row,) = read_heldout(path)
+    assert first[("A1", rec["trial_id"])]["costs"].mean() == pytest.approx(row["heldout_cost"], rel=1e-9)
+    # as a row written before the file existed: its costs are evaluated again on the row's own draws
+    held_text, base_text = path.read_text(), (tmp_path / "heldout_base_stock.csv").read_text()
+    eps_path.unlink()
+    assert add_heldout([rec], [root], path, episodes=50, code="c1") == (0, [])
+    assert add_base_stock_heldout(["A1"], tmp_path / "heldout_base_stock.csv", table, episodes=20, code="c1") == 0
+    assert path.read_text() == held_text and (tmp_path / "heldout_base_stock.csv").read_text() == base_text
+    again = read_episode_costs(eps_path)
+    assert sorted(again) == sorted(first) and again[("A1", rec["trial_id"])]["episodes"] == 20
+    for k in first:
+        np.testing.assert_array_equal(again[k]["costs"], first[k]["costs"])
+        assert again[k]["git_commit"] == "c1"
+    # a mean its costs do not reproduce is refused, not overwritten
+    eps_path.unlink()
+    path.write_text(held_text.replace(repr(row["heldout_cost"]), repr(row["heldout_cost"] + 1)))
+    with pytest.raises(HeldoutError, match=r"its model costs .* now, but .*\(evaluated by c0\)"):
+        add_heldout([rec], [root], path, episodes=20)
+    assert not eps_path.exists()
+    base_rows = {r["method"]: r for r in read_base_stock_heldout(tmp_path / "heldout_base_stock.csv")}
+    ech = base_rows["echelon"]["heldout_cost"]
+    (tmp_path / "heldout_base_stock.csv").write_text(base_text.replace(repr(ech), repr(ech * 1.01)))
+    with pytest.raises(HeldoutError, match=r"A1 echelon: costs .* now, but .*\(evaluated by c0\)"):
+        add_base_stock_heldout(["A1"], tmp_path / "heldout_base_stock.csv", table, episodes=20)
+
+
+def test_the_report_checks_the_episodes_against_the_means(trial, tmp_path: Path) -> None:
+    from baselines.heldout_base import add_base_stock_heldout, read_base_stock_heldout
+    from baselines.heldout_episodes import EPISODES_FILE, add_episode_costs, paired_vs_base, read_episode_costs
+
+    rec, root = trial
+    path = tmp_path / "heldout.csv"
+    table, _, _ = _heuristics_table(tmp_path / "h.csv")
+    add_heldout([rec], [root], path, episodes=20, code="c0")
+    add_base_stock_heldout(["A1"], tmp_path / "heldout_base_stock.csv", table, episodes=20, code="c0")
+    held, base = read_heldout(path), read_base_stock_heldout(tmp_path / "heldout_base_stock.csv")
+    eps = read_episode_costs(tmp_path / EPISODES_FILE)
+    pairs = paired_vs_base(held, base, eps)
+    assert sorted(pairs) == sorted((rec["trial_id"], m) for m in ("DA", "searched", "echelon"))
+    # against DA it is the row's own paired saving
+    assert pairs[(rec["trial_id"], "DA")][0] == pytest.approx(held[0]["heldout_savings"], rel=1e-6)
+    assert pairs[(rec["trial_id"], "DA")][1] == pytest.approx(held[0]["heldout_savings_se"], rel=1e-6)
+    # levels searched again since: those episodes are of other levels, so no pair
+    moved = [dict(b, levels="1 1 1 1") if b["method"] == "echelon" else b for b in base]
+    assert (rec["trial_id"], "echelon") not in paired_vs_base(held, moved, eps)
+    # costs that do not average to the recorded mean: the files do not describe one experiment
+    bad = dict(eps[("A1", "searched")], costs=eps[("A1", "searched")]["costs"] + 1.0)
+    add_episode_costs(tmp_path / EPISODES_FILE, [bad])
+    with pytest.raises(HeldoutError, match="A1 searched: its per-episode held-out costs .* do not average"):
+        paired_vs_base(held, base, read_episode_costs(tmp_path / EPISODES_FILE))
+    bad = dict(eps[("A1", rec["trial_id"])], costs=eps[("A1", rec["trial_id"])]["costs"] * 2)
+    with pytest.raises(HeldoutError, match="do not average to its held-out cost"):
+        paired_vs_base(held, base, {("A1", rec["trial_id"]): bad})
+
+
+EP_GOOD = ["A1", "echelon", "1 2 3 4", "3000017", "3", "1.5 2 2.5", "c"]
+
+
+@pytest.mark.parametrize("rows, match", [
+    ([EP_GOOD, EP_GOOD], "a second row for A1 echelon"),
+    ([EP_GOOD[:5] + ["1.5 2"] + EP_GOOD[6:]], "one finite cost for each .*2 costs"),
+    ([EP_GOOD[:5] + ["1.5 nan 2"] + EP_GOOD[6:]], "finite"),
+    ([EP_GOOD[:5] + ["1.5 x 2"] + EP_GOOD[6:]], "line 2"),
+    ([EP_GOOD[:3] + ["3000017", "1", "1.5"] + EP_GOOD[6:]], "needs 2 to 100,000 episodes"),
+    ([EP_GOOD[:1] + ["../../etc/passwd"] + EP_GOOD[2:]], "cannot name a held-out episodes row"),
+])
+def test_malformed_episode_files_are_refused(tmp_path: Path, rows, match) -> None:
+    from baselines.heldout_episodes import EPISODE_COLUMNS, read_episode_costs
+
+    with pytest.raises(HeldoutError, match=match):
+        read_episode_costs(_write(tmp_path / "e.csv", rows, EPISODE_COLUMNS))
+    assert read_episode_costs(_write(tmp_path / "ok.csv", [EP_GOOD], EPISODE_COLUMNS))[("A1", "echelon")][
+        "costs"].tolist() == [1.5, 2.0, 2.5]
+
+
+def test_an_oversized_episode_file_is_refused_before_it_is_read(tmp_path: Path, monkeypatch) -> None:
+    from baselines import heldout_episodes
+
+    p = _write(tmp_path / "e.csv", [EP_GOOD], heldout_episodes.EPISODE_COLUMNS)
+    monkeypatch.setattr(heldout_episodes, "MAX_BYTES", 50)
+    with pytest.raises(HeldoutError, match="at most 50 bytes"):
+        heldout_episodes.read_episode_costs(p)
