@@ -252,6 +252,20 @@ def publish(records: Iterable[Mapping[str, Any]], to: str | Path, *, allow_dirty
     return added, dup
 
 
+RUN_PATHS = ("run_dir", "curve", "best_model")
+"""Result fields that name where a run wrote its files: a re-run of the same trial elsewhere differs in them only."""
+
+
+def reproduces(record: Mapping[str, Any], published: Mapping[str, Any]) -> bool:
+    """Whether ``record`` is the ``published`` record's run, or a re-run of its trial with the same settings
+    that recorded the same result (every number; only the paths of its files differ)."""
+    def numbers(r: Mapping[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in (r.get("result") or {}).items() if k not in RUN_PATHS}
+
+    return (record.get("config_hash") == published.get("config_hash") and record.get("status") == "finished"
+            and numbers(record) == numbers(published))
+
+
 def _publish(args: argparse.Namespace) -> int:
     recs = [r for p in args.results for r in read_records(p)]
     pick = [r for r in recs
@@ -263,6 +277,21 @@ def _publish(args: argparse.Namespace) -> int:
     archive = Path(args.to).parent / "curves"
     finished = [r for r in pick if r["status"] == "finished"]
     code = evaluating_code()  # before this command changes the published files
+    # a published trial's curve, model and held-out row come only from its own run or an exact re-run
+    seen = {r["trial_id"]: r for r in read_records(args.to)} if Path(args.to).exists() else {}
+    keep: list[Mapping[str, Any]] = []
+    other: set[str] = set()
+    for r in finished:  # against the published record, or the first of several stores'
+        first = seen.setdefault(r["trial_id"], r)
+        if first is r or reproduces(r, first):
+            keep.append(r)
+        else:
+            other.add(r["trial_id"])
+    finished = keep
+    if other:
+        print(f"left out {len(other)} records of trials published with another result ({', '.join(sorted(other)[:5])}"
+              f"{', ...' if len(other) > 5 else ''}): they are other runs of those trials, so their curves, model "
+              "files and held-out evaluations are not the published trials'")
     try:
         if not args.no_verify:
             verified, no_model = check_records(finished, roots)

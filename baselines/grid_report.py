@@ -45,7 +45,7 @@ from baselines.common.records import RecordError, read_records
 from baselines.curve_archive import archived_curve, find_run_file, trial_curve
 from baselines.grid import HELDOUT_FILE, HEURISTICS, PUBLISHED, summarise
 from baselines.grid_findings import clear_wins
-from baselines.heldout import heldout_table, read_heldout
+from baselines.heldout import check_against_records, heldout_table, read_heldout
 from baselines.heldout_base import BASE_FILE, paired_base_costs, read_base_stock_heldout
 from baselines.heldout_episodes import EPISODES_FILE, paired_vs_base, read_episode_costs
 from meio_envs.scenarios import REPORT_SCENARIOS
@@ -454,6 +454,7 @@ def report_cli(argv: Sequence[str]) -> int:
         recs = [r for r in recs if r.get("preset") == a.preset]
     try:
         held = read_heldout(a.heldout)
+        check_against_records(held, recs)
         base_rows = read_base_stock_heldout(Path(a.heldout).parent / BASE_FILE)
         held_base = paired_base_costs(held, base_rows)
         held_paired = paired_vs_base(held, base_rows, read_episode_costs(Path(a.heldout).parent / EPISODES_FILE))

@@ -32,7 +32,7 @@ from baselines.common.records import RecordError, code_version
 from baselines.curve_archive import find_run_file, plain_trial_id
 
 __all__ = ["COLUMNS", "HELDOUT_EPISODES", "HELDOUT_SEED", "HeldoutError", "add_heldout", "evaluate_heldout",
-           "evaluating_code", "heldout_table", "paired_savings", "read_heldout"]
+           "check_against_records", "evaluating_code", "heldout_table", "paired_savings", "read_heldout"]
 
 HELDOUT_SEED = 3_000_017
 """First seed of the held-out episodes: copies use HELDOUT_SEED .. HELDOUT_SEED + episodes - 1, apart from
@@ -150,6 +150,20 @@ def read_heldout(path: str | Path) -> list[dict[str, Any]]:
             raise HeldoutError(f"{p}, line {i}: numbers must be finite and episodes >= 2")
         rows.append(row)
     return rows
+
+
+def check_against_records(rows: Iterable[Mapping[str, Any]], records: Iterable[Mapping[str, Any]]) -> None:
+    """Raise :class:`HeldoutError` where a held-out row names a finished record's trial but not its run: another
+    scenario or model, or another recorded saving (the row was computed from another run of that trial)."""
+    recs = {r["trial_id"]: r for r in records if r.get("status") == "finished"}
+    for h in rows:
+        r = recs.get(h["trial_id"])
+        if r is None:
+            continue
+        if (h["scenario"], h["model"]) != (r["scenario"], r["model"]) or h["recorded_savings"] != r["result"]["savings"]:
+            raise HeldoutError(f"{h['trial_id']}: its held-out row records {h['model']} on {h['scenario']} with a saving "
+                               f"of {h['recorded_savings']}, its record {r['model']} on {r['scenario']} with "
+                               f"{r['result']['savings']}: the row was computed from another run of the trial")
 
 
 def add_heldout(records: Iterable[Mapping[str, Any]], roots: Sequence[Path], path: str | Path,

@@ -296,6 +296,51 @@ def test_publish_archives_curves_and_report_redraws_from_the_archive_alone(tmp_p
     assert "curves_A1_fake.png" in (rep / "figures.md").read_text()
 
 
+def test_a_rerun_with_another_result_lends_the_published_trial_nothing(tmp_path: Path, capsys) -> None:
+    """Curves and held-out rows of a published trial come from its own run or an exact re-run only."""
+    import shutil
+
+    src = tmp_path / "work" / "runs" / "grid" / "results.jsonl"
+    run_trials([TrialSpec("fake", "A1", s, {}, str(tmp_path / "work" / "runs"), "quick", module=FAKE)
+                for s in (0, 1)], ResultsStore(src), use_ray=False, live=False, say=lambda s: None)
+    recs = [dict(r, result=dict(r["result"], curve=str(Path(r["result"]["curve"]).relative_to(tmp_path / "work"))),
+                 provenance=dict(r["provenance"], git_dirty=False)) for r in read_records(src)]
+    first = tmp_path / "work" / "first.jsonl"
+    for r in recs:
+        ResultsStore(first).append(r)
+    curve1 = tmp_path / "work" / recs[1]["result"]["curve"]
+    kept = curve1.read_text()
+    curve1.unlink()  # trial 1 is published without its curve
+    pub = tmp_path / "pub" / "results.jsonl"
+    none = ["--heuristics", str(tmp_path / "none.csv")]
+    assert grid.grid_cli(["publish", "--results", str(first), "--to", str(pub), *none]) == 0
+    arch = tmp_path / "pub" / "curves"
+    assert sorted(f.stem for f in arch.glob("*.csv")) == [recs[0]["trial_id"]]
+    # re-runs in another folder: trial 0 with the same result, trial 1 with another one
+    again = tmp_path / "work" / "again.jsonl"
+    for r, bump in ((recs[0], 0.0), (recs[1], 1.0)):
+        old = tmp_path / "work" / Path(r["result"]["curve"]).parent
+        new = Path(str(Path(r["result"]["curve"]).parent).replace("runs", "runs2", 1))
+        shutil.copytree(old, tmp_path / "work" / new)
+        res = dict(r["result"], curve=str(new / "curve.csv"), run_dir=str(new),
+                   best_cost=r["result"]["best_cost"] + bump)
+        ResultsStore(again).append(dict(r, result=res))
+    (tmp_path / "work" / str(recs[1]["result"]["curve"]).replace("runs", "runs2", 1)).write_text(kept)
+    assert grid.reproduces(read_records(again)[0], recs[0]) and not grid.reproduces(read_records(again)[1], recs[1])
+    capsys.readouterr()
+    assert grid.grid_cli(["publish", "--results", str(again), "--to", str(pub), *none]) == 0
+    out = capsys.readouterr().out
+    assert f"left out 1 records of trials published with another result ({recs[1]['trial_id']})" in out
+    assert "(2 were there already)" in out
+    assert sorted(f.stem for f in arch.glob("*.csv")) == [recs[0]["trial_id"]]  # nothing lent to trial 1
+    assert [r["result"]["best_cost"] for r in read_records(pub)] == [r["result"]["best_cost"] for r in recs]
+    # the same holds between two stores published together: the first one's run is the trial's
+    other = tmp_path / "pub2" / "results.jsonl"
+    assert grid.grid_cli(["publish", "--results", str(again), str(first), "--to", str(other), *none]) == 0
+    assert f"left out 1 records of trials published with another result ({recs[1]['trial_id']})" in capsys.readouterr().out
+    assert [r["result"]["best_cost"] for r in read_records(other)][1] == recs[1]["result"]["best_cost"] + 1
+
+
 @pytest.mark.parametrize("text, match", [
     ("episodes,eval_cost\n0,5\n", "no column env_steps, best_cost"),
     ("episodes,env_steps,eval_cost,best_cost\n0,0,nan,1\n", "finite"),

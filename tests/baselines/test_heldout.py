@@ -169,6 +169,16 @@ def test_the_report_refuses_a_malformed_heldout_file_with_its_reason(trial, tmp_
     assert report_cli(["--results", str(root / "runs" / "results.jsonl"), "--out", str(tmp_path / "rep"),
                        "--heldout", str(bad)]) == 2
     assert "a second row for marl-A1-s0-abc" in capsys.readouterr().err
+    # a row of another run of the trial (another recorded saving) is not shown as this record's
+    row = evaluate_heldout(rec, [root], episodes=10)
+    other = [str(row[c]) for c in heldout.COLUMNS]
+    other[heldout.COLUMNS.index("recorded_savings")] = repr(rec["result"]["savings"] + 0.01)
+    assert report_cli(["--results", str(root / "runs" / "results.jsonl"), "--out", str(tmp_path / "rep"),
+                       "--heldout", str(_write(tmp_path / "h2.csv", [other]))]) == 2
+    assert "the row was computed from another run of the trial" in capsys.readouterr().err
+    ok = [str(row[c]) for c in heldout.COLUMNS]
+    assert report_cli(["--results", str(root / "runs" / "results.jsonl"), "--out", str(tmp_path / "rep"),
+                       "--heldout", str(_write(tmp_path / "h3.csv", [ok]))]) == 0
 
 
 # ---------------------------------------------------------------- base-stock policies on the same draws
