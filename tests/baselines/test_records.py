@@ -155,6 +155,22 @@ def test_published_base_stock_heldout_rows_are_the_table_s_policies_on_the_trial
     assert set(costs) == {t["scenario"] for t in trials}, "every scenario with held-out trials has base-stock rows"
 
 
+def test_published_heldout_means_have_their_per_episode_costs() -> None:
+    from baselines.grid import HELDOUT_FILE, PUBLISHED
+    from baselines.heldout import read_heldout
+    from baselines.heldout_base import BASE_FILE, read_base_stock_heldout
+    from baselines.heldout_episodes import EPISODES_FILE, paired_vs_base, read_episode_costs
+
+    trials = read_heldout(PUBLISHED.parent / HELDOUT_FILE)
+    base = read_base_stock_heldout(PUBLISHED.parent / BASE_FILE)
+    eps = read_episode_costs(PUBLISHED.parent / EPISODES_FILE)  # columns, one finite cost per episode
+    pairs = paired_vs_base(trials, base, eps)  # raises where stored costs do not give the means beside them
+    assert {t["trial_id"] for t in trials} == {tid for tid, _ in pairs}, "a held-out row without per-episode costs"
+    for t in trials:  # against DA, the pair is the row's own saving and standard error
+        assert pairs[(t["trial_id"], "DA")] == (pytest.approx(t["heldout_savings"], rel=1e-6, abs=1e-9),
+                                                pytest.approx(t["heldout_savings_se"], rel=1e-5, abs=1e-9))
+
+
 def test_atomic_write_gives_new_files_normal_permissions_and_keeps_existing_ones(tmp_path) -> None:
     import os
 
