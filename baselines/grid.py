@@ -252,15 +252,16 @@ def publish(records: Iterable[Mapping[str, Any]], to: str | Path, *, allow_dirty
     return added, dup
 
 
-RUN_PATHS = ("run_dir", "curve", "best_model")
-"""Result fields that name where a run wrote its files: a re-run of the same trial elsewhere differs in them only."""
+RUN_FACTS = ("run_dir", "curve", "best_model", "batched_trials", "time_to_beat_heuristic_s", "train_time_s")
+"""Result fields that say how a run went rather than what it found (where it wrote its files, how many
+seeds it was batched with, wall times): a re-run of the same trial may differ in these only."""
 
 
 def reproduces(record: Mapping[str, Any], published: Mapping[str, Any]) -> bool:
     """Whether ``record`` is the ``published`` record's run, or a re-run of its trial with the same settings
-    that recorded the same result (every number; only the paths of its files differ)."""
+    that recorded the same result (every number but the :data:`RUN_FACTS`)."""
     def numbers(r: Mapping[str, Any]) -> dict[str, Any]:
-        return {k: v for k, v in (r.get("result") or {}).items() if k not in RUN_PATHS}
+        return {k: v for k, v in (r.get("result") or {}).items() if k not in RUN_FACTS}
 
     return (record.get("config_hash") == published.get("config_hash") and record.get("status") == "finished"
             and numbers(record) == numbers(published))

@@ -327,6 +327,10 @@ def test_a_rerun_with_another_result_lends_the_published_trial_nothing(tmp_path:
         ResultsStore(again).append(dict(r, result=res))
     (tmp_path / "work" / str(recs[1]["result"]["curve"]).replace("runs", "runs2", 1)).write_text(kept)
     assert grid.reproduces(read_records(again)[0], recs[0]) and not grid.reproduces(read_records(again)[1], recs[1])
+    # batched with other seeds, or slower: the same result all the same
+    res0 = dict(recs[0]["result"], batched_trials=3, time_to_beat_heuristic_s=99.0)
+    assert grid.reproduces(dict(recs[0], result=res0), recs[0])
+    assert not grid.reproduces(dict(recs[0], result=dict(res0, env_steps=1)), recs[0])
     capsys.readouterr()
     assert grid.grid_cli(["publish", "--results", str(again), "--to", str(pub), *none]) == 0
     out = capsys.readouterr().out
