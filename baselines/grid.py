@@ -258,12 +258,22 @@ seeds it was batched with, wall times): a re-run of the same trial may differ in
 
 
 def reproduces(record: Mapping[str, Any], published: Mapping[str, Any]) -> bool:
-    """Whether ``record`` is the ``published`` record's run, or a re-run of its trial with the same settings
-    that recorded the same result (every number but the :data:`RUN_FACTS`)."""
+    """Whether ``record`` is the ``published`` record's run, or a re-run of its trial from the same clean
+    commit with the same settings that recorded the same result (every number but the :data:`RUN_FACTS`).
+
+    The commit matters: a re-run under other code can end with the same numbers (an IMARL trial that
+    stops with DA's policy) after another training run, so its curve and model would not be the trial's."""
     def numbers(r: Mapping[str, Any]) -> dict[str, Any]:
         return {k: v for k, v in (r.get("result") or {}).items() if k not in RUN_FACTS}
 
+    def code(r: Mapping[str, Any]) -> tuple[Any, ...]:
+        p = r.get("provenance") or {}
+        return p.get("git_commit"), bool(p.get("git_dirty")), len(p.get("code_history") or [])
+
+    if record == published:  # the published run itself, read again
+        return True
     return (record.get("config_hash") == published.get("config_hash") and record.get("status") == "finished"
+            and code(record) == code(published) and code(record)[0] is not None and not code(record)[1]
             and numbers(record) == numbers(published))
 
 

@@ -331,6 +331,13 @@ def test_a_rerun_with_another_result_lends_the_published_trial_nothing(tmp_path:
     res0 = dict(recs[0]["result"], batched_trials=3, time_to_beat_heuristic_s=99.0)
     assert grid.reproduces(dict(recs[0], result=res0), recs[0])
     assert not grid.reproduces(dict(recs[0], result=dict(res0, env_steps=1)), recs[0])
+    # the same numbers from other code, or from a tree with uncommitted changes, are another run
+    prov = recs[0]["provenance"]
+    assert not grid.reproduces(dict(recs[0], provenance=dict(prov, git_commit="f" * 40)), recs[0])
+    dirty = dict(recs[0], provenance=dict(prov, git_dirty=True))
+    assert grid.reproduces(dirty, dict(dirty)) and not grid.reproduces(dict(dirty, result=res0), dirty)
+    assert not grid.reproduces(dirty, recs[0])
+    assert grid.reproduces(recs[0], recs[0])
     capsys.readouterr()
     assert grid.grid_cli(["publish", "--results", str(again), "--to", str(pub), *none]) == 0
     out = capsys.readouterr().out
