@@ -104,6 +104,11 @@ def test_heldout_table_states_the_gap_by_cell_and_overall() -> None:
     assert "| C1 | imarl | quick | 1 | +1.00 % | +2.00 % | -1.00 | 0.40 |" in text
     # gaps +1, +1, -1 points: mean +0.33, sd 1.155, se 0.67
     assert "by +0.33 points on average (standard error 0.67; largest +1.00)" in text
+    assert "Over the 3 trials that beat DA on the protocol it is +0.33 points (standard error 0.67)." in text
+    # a trial far behind DA: counted overall, not among those that beat DA
+    text = heldout_table([row("a", "B3", 0.12, 0.11), row("b", "B3", 0.10, 0.09), row("d", "D1", -5.0, -4.0)])
+    assert "Over 3 trials the recorded saving exceeds the held-out one by -32.67 points" in text
+    assert "Over the 2 trials that beat DA on the protocol it is +1.00 points (standard error 0.00)." in text
     assert heldout_table([]) == ""
 
 
