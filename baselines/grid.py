@@ -252,9 +252,10 @@ def publish(records: Iterable[Mapping[str, Any]], to: str | Path, *, allow_dirty
     return added, dup
 
 
-RUN_FACTS = ("run_dir", "curve", "best_model", "batched_trials", "time_to_beat_heuristic_s", "train_time_s")
-"""Result fields that say how a run went rather than what it found (where it wrote its files, how many
-seeds it was batched with, wall times): a re-run of the same trial may differ in these only."""
+RUN_FACTS = ("run_dir", "curve", "best_model", "time_to_beat_heuristic_s", "train_time_s")
+"""Result fields that say how a run went rather than what it found (where it wrote its files, wall times):
+a re-run of the same trial may differ in these only. ``batched_trials`` is not one of them: an IMARL
+trial re-run alone diverged from its batched run (B1 quick, after the second evaluation)."""
 
 
 def reproduces(record: Mapping[str, Any], published: Mapping[str, Any]) -> bool:

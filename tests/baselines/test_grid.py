@@ -327,10 +327,11 @@ def test_a_rerun_with_another_result_lends_the_published_trial_nothing(tmp_path:
         ResultsStore(again).append(dict(r, result=res))
     (tmp_path / "work" / str(recs[1]["result"]["curve"]).replace("runs", "runs2", 1)).write_text(kept)
     assert grid.reproduces(read_records(again)[0], recs[0]) and not grid.reproduces(read_records(again)[1], recs[1])
-    # batched with other seeds, or slower: the same result all the same
-    res0 = dict(recs[0]["result"], batched_trials=3, time_to_beat_heuristic_s=99.0)
+    # slower, or elsewhere: the same result all the same; batched otherwise: another run
+    res0 = dict(recs[0]["result"], time_to_beat_heuristic_s=99.0, run_dir="elsewhere")
     assert grid.reproduces(dict(recs[0], result=res0), recs[0])
     assert not grid.reproduces(dict(recs[0], result=dict(res0, env_steps=1)), recs[0])
+    assert not grid.reproduces(dict(recs[0], result=dict(res0, batched_trials=3)), recs[0])
     # the same numbers from other code, or from a tree with uncommitted changes, are another run
     prov = recs[0]["provenance"]
     assert not grid.reproduces(dict(recs[0], provenance=dict(prov, git_commit="f" * 40)), recs[0])
