@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -19,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from baselines.common.files import atomic_write_text
-from baselines.common.records import RecordError
+from baselines.common.records import RecordError, reproduces, same_run
 
 __all__ = ["COLUMNS", "CurveError", "archive_curves", "archived_curve", "find_run_file", "plain_trial_id",
            "read_curve", "trial_curve"]
@@ -45,12 +46,31 @@ def archived_curve(trial_id: str, archive: str | Path) -> Path:
     return Path(archive) / f"{plain_trial_id(trial_id)}.csv"
 
 
-def find_run_file(rel: str, roots: Sequence[Path]) -> Path | None:
-    """``rel`` (a record's run path) under the first of ``roots`` that has it; absolute paths as they are."""
+def _of_record(path: Path, record: Mapping[str, Any] | None) -> bool:
+    """Whether the run folder holding ``path`` is ``record``'s run: True where there is no record to check
+    against or the folder has no finished record of its own (``result.json``); else the folder's record
+    must :func:`~baselines.common.records.reproduces` ``record`` (other roots can hold another run of the
+    same trial under the same relative path)."""
+    own = path.parent / "result.json"
+    if record is None or not own.is_file():
+        return True
+    if own.stat().st_size > MAX_BYTES:
+        return False
+    try:
+        mine = json.loads(own.read_text())
+    except (ValueError, UnicodeDecodeError):
+        return False
+    if not isinstance(mine, dict):
+        return False
+    return same_run(mine, record) or reproduces(mine, record)
+
+
+def find_run_file(rel: str, roots: Sequence[Path], record: Mapping[str, Any] | None = None) -> Path | None:
+    """``rel`` (a record's run path) under the first of ``roots`` that has it; absolute paths as they are.
+    With ``record``, a run folder that holds another run of that trial is passed over."""
     p = Path(rel)
-    if p.is_absolute():
-        return p if p.is_file() else None
-    return next((r / p for r in roots if (r / p).is_file()), None)
+    cands = [p] if p.is_absolute() else [r / p for r in roots]
+    return next((c for c in cands if c.is_file() and _of_record(c, record)), None)
 
 
 def read_curve(path: str | Path) -> list[dict[str, float]]:
@@ -103,7 +123,7 @@ def archive_curves(records: Iterable[Mapping[str, Any]], roots: Sequence[Path],
         if r.get("status") != "finished" or not r.get("result", {}).get("curve"):
             continue
         dest = archived_curve(r["trial_id"], archive)
-        src = find_run_file(r["result"]["curve"], roots)
+        src = find_run_file(r["result"]["curve"], roots, r)
         if src is None:
             if not dest.is_file():
                 missing.append(r["trial_id"])
@@ -127,5 +147,5 @@ def trial_curve(record: Mapping[str, Any], roots: Sequence[Path],
         if p.is_file():
             return read_curve(p)
     rel = record.get("result", {}).get("curve")
-    p = find_run_file(rel, roots) if rel else None
+    p = find_run_file(rel, roots, record) if rel else None
     return read_curve(p) if p is not None else None

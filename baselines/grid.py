@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from baselines.common.files import atomic_write_text
-from baselines.common.records import RecordError, ResultsStore, read_records
+from baselines.common.records import RUN_FACTS, RecordError, ResultsStore, read_records, reproduces  # noqa: F401
 from baselines.curve_archive import archive_curves
 from baselines.grid_progress import format_open_trials, open_trials
 from baselines.grid_runner import GRID_MODELS, GridAborted, TrialSpec, run_trials
@@ -250,32 +250,6 @@ def publish(records: Iterable[Mapping[str, Any]], to: str | Path, *, allow_dirty
         else:
             dup += 1
     return added, dup
-
-
-RUN_FACTS = ("run_dir", "curve", "best_model", "time_to_beat_heuristic_s", "train_time_s")
-"""Result fields that say how a run went rather than what it found (where it wrote its files, wall times):
-a re-run of the same trial may differ in these only. ``batched_trials`` is not one of them: an IMARL
-trial re-run alone diverged from its batched run (B1 quick, after the second evaluation)."""
-
-
-def reproduces(record: Mapping[str, Any], published: Mapping[str, Any]) -> bool:
-    """Whether ``record`` is the ``published`` record's run, or a re-run of its trial from the same clean
-    commit with the same settings that recorded the same result (every number but the :data:`RUN_FACTS`).
-
-    The commit matters: a re-run under other code can end with the same numbers (an IMARL trial that
-    stops with DA's policy) after another training run, so its curve and model would not be the trial's."""
-    def numbers(r: Mapping[str, Any]) -> dict[str, Any]:
-        return {k: v for k, v in (r.get("result") or {}).items() if k not in RUN_FACTS}
-
-    def code(r: Mapping[str, Any]) -> tuple[Any, ...]:
-        p = r.get("provenance") or {}
-        return p.get("git_commit"), bool(p.get("git_dirty")), len(p.get("code_history") or [])
-
-    if record == published:  # the published run itself, read again
-        return True
-    return (record.get("config_hash") == published.get("config_hash") and record.get("status") == "finished"
-            and code(record) == code(published) and code(record)[0] is not None and not code(record)[1]
-            and numbers(record) == numbers(published))
 
 
 def _publish(args: argparse.Namespace) -> int:

@@ -320,7 +320,7 @@ def _policy_plots(records: Sequence[Mapping[str, Any]], out: Path,
             best[key] = r
     written = []
     for (sc, model, preset), r in sorted(best.items()):
-        f = find_run_file(r["result"]["best_model"], roots)
+        f = find_run_file(r["result"]["best_model"], roots, r)
         if f is None:
             continue
         p = out / f"policy_{sc}_{model}_{preset}.png"

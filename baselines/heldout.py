@@ -72,7 +72,7 @@ def _evaluate(record: Mapping[str, Any], roots: Sequence[Path], episodes: int, s
     res = record.get("result") or {}
     if record.get("status") != "finished" or record.get("model") not in GRID_POLICY_MODELS or not res.get("best_model"):
         return None
-    path = find_run_file(res["best_model"], roots)
+    path = find_run_file(res["best_model"], roots, record)
     if path is None:
         return None
     saved = load_policy(path)

@@ -38,7 +38,7 @@ def check_record(record: Mapping[str, Any], roots: Sequence[Path], rel_tol: floa
         return "not checkable"
     if not res.get("best_model") or "eval_seed" not in res or "eval_episodes" not in res:
         return "not checkable"
-    path = find_run_file(res["best_model"], roots)
+    path = find_run_file(res["best_model"], roots)  # no filter: a folder of another run must fail the check
     if path is None:
         return "no model file"
     saved = load_policy(path)

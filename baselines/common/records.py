@@ -42,6 +42,7 @@ from typing import Any
 from filelock import FileLock
 
 __all__ = [
+    "RUN_FACTS",
     "SCHEMA",
     "RecordError",
     "ResultsStore",
@@ -51,6 +52,8 @@ __all__ = [
     "package_version",
     "provenance",
     "read_records",
+    "reproduces",
+    "same_run",
     "utc_now",
     "validate_record",
 ]
@@ -330,3 +333,39 @@ class ResultsStore:
     def extend(self, records: Iterable[Mapping[str, Any]]) -> int:
         """Append several records; returns how many were new."""
         return sum(self.append(r) for r in records)
+
+
+RUN_FACTS = ("run_dir", "curve", "best_model", "time_to_beat_heuristic_s", "train_time_s")
+"""Result fields that say how a run went rather than what it found (where it wrote its files, wall times):
+a re-run of the same trial may differ in these only. ``batched_trials`` is not one of them: an IMARL
+trial re-run alone diverged from its batched run (B1 quick, after the second evaluation)."""
+
+
+def _outcome(r: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in (r.get("result") or {}).items() if k not in RUN_FACTS}
+
+
+def same_run(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
+    """Whether two records are copies of one execution of a trial (same start on the same host, same
+    outcome), e.g. a run folder's ``result.json`` and the store's line, which may differ in labels and paths."""
+    pa, pb = a.get("provenance") or {}, b.get("provenance") or {}
+    return (a.get("trial_id") == b.get("trial_id") and a.get("config_hash") == b.get("config_hash")
+            and pa.get("started_at") is not None and (pa.get("started_at"), pa.get("host")) == (pb.get("started_at"), pb.get("host"))
+            and _outcome(a) == _outcome(b))
+
+
+def reproduces(record: Mapping[str, Any], published: Mapping[str, Any]) -> bool:
+    """Whether ``record`` is the ``published`` record's run, or a re-run of its trial from the same clean
+    commit with the same settings that recorded the same result (every number but the :data:`RUN_FACTS`).
+
+    The commit matters: a re-run under other code can end with the same numbers (an IMARL trial that
+    stops with DA's policy) after another training run, so its curve and model would not be the trial's."""
+    def code(r: Mapping[str, Any]) -> tuple[Any, ...]:
+        p = r.get("provenance") or {}
+        return p.get("git_commit"), bool(p.get("git_dirty")), len(p.get("code_history") or [])
+
+    if same_run(record, published):  # the published run itself, read again (or its run folder's copy)
+        return True
+    return (record.get("config_hash") == published.get("config_hash") and record.get("status") == "finished"
+            and code(record) == code(published) and code(record)[0] is not None and not code(record)[1]
+            and _outcome(record) == _outcome(published))

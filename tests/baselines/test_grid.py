@@ -332,12 +332,13 @@ def test_a_rerun_with_another_result_lends_the_published_trial_nothing(tmp_path:
     assert grid.reproduces(dict(recs[0], result=res0), recs[0])
     assert not grid.reproduces(dict(recs[0], result=dict(res0, env_steps=1)), recs[0])
     assert not grid.reproduces(dict(recs[0], result=dict(res0, batched_trials=3)), recs[0])
-    # the same numbers from other code, or from a tree with uncommitted changes, are another run
-    prov = recs[0]["provenance"]
-    assert not grid.reproduces(dict(recs[0], provenance=dict(prov, git_commit="f" * 40)), recs[0])
-    dirty = dict(recs[0], provenance=dict(prov, git_dirty=True))
-    assert grid.reproduces(dirty, dict(dirty)) and not grid.reproduces(dict(dirty, result=res0), dirty)
-    assert not grid.reproduces(dirty, recs[0])
+    # a later run with the same numbers from other code, or from a tree with uncommitted changes, is another run
+    later = dict(recs[0]["provenance"], started_at="2099-01-01T00:00:00+00:00")
+    assert grid.reproduces(dict(recs[0], provenance=later), recs[0])
+    assert not grid.reproduces(dict(recs[0], provenance=dict(later, git_commit="f" * 40)), recs[0])
+    dirty = dict(recs[0], provenance=dict(later, git_dirty=True))
+    assert grid.reproduces(dirty, dict(dirty)) and grid.reproduces(dict(dirty, result=res0), dirty)  # one run
+    assert not grid.reproduces(dirty, recs[0]) and not grid.reproduces(recs[0], dirty)
     assert grid.reproduces(recs[0], recs[0])
     capsys.readouterr()
     assert grid.grid_cli(["publish", "--results", str(again), "--to", str(pub), *none]) == 0
@@ -351,6 +352,36 @@ def test_a_rerun_with_another_result_lends_the_published_trial_nothing(tmp_path:
     assert grid.grid_cli(["publish", "--results", str(again), str(first), "--to", str(other), *none]) == 0
     assert f"left out 1 records of trials published with another result ({recs[1]['trial_id']})" in capsys.readouterr().out
     assert [r["result"]["best_cost"] for r in read_records(other)][1] == recs[1]["result"]["best_cost"] + 1
+
+
+def test_run_files_of_another_run_of_the_trial_are_passed_over(tmp_path: Path) -> None:
+    """Two folders under two roots hold the same trial's relative run path: only its own run's counts."""
+    import json
+
+    from baselines.curve_archive import find_run_file
+
+    rec = {"trial_id": "fake-A1-s0-x", "config_hash": "h", "status": "finished",
+           "provenance": {"started_at": "2026-12-07T10:00:00+00:00", "host": "vm", "git_commit": "a" * 40},
+           "result": {"best_cost": 90.0, "curve": "run/x/curve.csv"}}
+    other = dict(rec, provenance=dict(rec["provenance"], started_at="2026-12-08T10:00:00+00:00", git_commit="b" * 40))
+    for root, r in (("a", other), ("b", rec), ("c", None)):
+        (tmp_path / root / "run" / "x").mkdir(parents=True)
+        (tmp_path / root / "run" / "x" / "curve.csv").write_text("x")
+        if r is not None:
+            (tmp_path / root / "run" / "x" / "result.json").write_text(json.dumps(r))
+    roots = [tmp_path / "a", tmp_path / "b"]
+    assert find_run_file("run/x/curve.csv", roots) == tmp_path / "a" / "run" / "x" / "curve.csv"  # no record: first
+    assert find_run_file("run/x/curve.csv", roots, rec) == tmp_path / "b" / "run" / "x" / "curve.csv"
+    # the store's copy of the record carries a preset label and may name its files otherwise: the same run
+    assert find_run_file("run/x/curve.csv", roots[1:], dict(rec, preset="quick")) is not None
+    # a re-run from the same commit with the same result is as good; one from other code is not
+    rerun = dict(other, provenance=dict(other["provenance"], git_commit="a" * 40))
+    (tmp_path / "a" / "run" / "x" / "result.json").write_text(json.dumps(rerun))
+    assert find_run_file("run/x/curve.csv", roots, rec) == tmp_path / "a" / "run" / "x" / "curve.csv"
+    # a folder without a finished record of its own (an older run) is taken as before
+    assert find_run_file("run/x/curve.csv", [tmp_path / "c"], rec) == tmp_path / "c" / "run" / "x" / "curve.csv"
+    (tmp_path / "b" / "run" / "x" / "result.json").write_text("{not json")
+    assert find_run_file("run/x/curve.csv", roots[1:], rec) is None
 
 
 @pytest.mark.parametrize("text, match", [
