@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from baselines.common.files import atomic_write_text
-from baselines.common.records import RecordError, reproduces, same_run
+from baselines.common.records import RecordError, reproduces
 
 __all__ = ["COLUMNS", "CurveError", "archive_curves", "archived_curve", "find_run_file", "plain_trial_id",
            "read_curve", "trial_curve"]
@@ -62,7 +62,7 @@ def _of_record(path: Path, record: Mapping[str, Any] | None) -> bool:
         return False
     if not isinstance(mine, dict):
         return False
-    return same_run(mine, record) or reproduces(mine, record)
+    return reproduces(mine, record)  # the same run (copies differ in labels and paths) or an exact re-run
 
 
 def find_run_file(rel: str, roots: Sequence[Path], record: Mapping[str, Any] | None = None) -> Path | None:
