@@ -277,8 +277,9 @@ def _publish(args: argparse.Namespace) -> int:
     if other:
         print(f"left out {len(other)} records of trials published with another result ({', '.join(sorted(other)[:5])}"
               f"{', ...' if len(other) > 5 else ''}): they are other runs of those trials (another commit, seed "
-              "batch or result), so their curves, model files and held-out evaluations are not the published "
-              "trials'; to fill a published trial's files, re-run it from its record's commit with its seed batch")
+              "batch, CPU or result), so their curves, model files and held-out evaluations are not the published "
+              "trials'; to fill a published trial's files, re-run it from its record's commit with its seed batch on a "
+              "CPU like its record's (provenance.cpu)")
     try:
         if not args.no_verify:
             verified, no_model = check_records(finished, roots)

@@ -19,7 +19,7 @@ Schema ``meio-envs.trial/1`` (docs/experiments.md has the field list)::
      "scenario", "model", "seed", "preset",
      "config": {...},      # the settings hashed into the identity
      "result": {...},      # best_cost, heuristic_cost, savings, eval_seed, episodes, env_steps, ...
-     "provenance": {...},  # versions, git commit, device, CPUs, host, timestamps, wall and CPU time
+     "provenance": {...},  # versions, git commit, device, CPUs, CPU model, host, timestamps, wall and CPU time
      "error": {...}}       # failed trials only: type, message, traceback
 """
 
@@ -179,6 +179,27 @@ def _versions() -> dict[str, str | None]:
     return out
 
 
+def _cpu() -> dict[str, str | None]:
+    """The CPU model and the vector instruction set torch's kernels dispatch to (None where unknown).
+
+    The same code, seed and packages give the same floats only on CPUs that take the same kernels;
+    training amplifies last-bit differences, so a re-run on another CPU is a different run."""
+    model = None
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
+            model = next((ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name")), None)
+    except OSError:  # not Linux
+        pass
+    isa = None
+    torch = sys.modules.get("torch")  # only where a trainer already imported it: records stay torch-free
+    if torch is not None:
+        try:
+            isa = str(torch.backends.cpu.get_cpu_capability())
+        except (AttributeError, RuntimeError):
+            isa = None
+    return {"model": model or platform.processor() or None, "isa": isa}
+
+
 def code_version() -> dict[str, Any]:
     """``{"git_commit", "git_dirty"}`` of the code running now (None/None outside a git clone)."""
     commit, dirty = _git_commit()
@@ -187,8 +208,9 @@ def code_version() -> dict[str, Any]:
 
 def provenance(device: str, started_at: str, wall_time_s: float, cpu_time_s: float | None = None,
                **extra: Any) -> dict[str, Any]:
-    """Where and with what a trial ran: versions, git commit, device, CPUs, host, timestamps, and the
-    trial's wall and CPU seconds (``cpu_time_s`` None: not measured, e.g. resumed from older code)."""
+    """Where and with what a trial ran: versions, git commit, device, CPUs and CPU model, host,
+    timestamps, and the trial's wall and CPU seconds (``cpu_time_s`` None: not measured, e.g. resumed
+    from older code)."""
     commit, dirty = _git_commit()
     try:
         cpus = len(os.sched_getaffinity(0))
@@ -196,7 +218,7 @@ def provenance(device: str, started_at: str, wall_time_s: float, cpu_time_s: flo
         cpus = os.cpu_count() or 1
     prov: dict[str, Any] = {
         "package_version": package_version(), "git_commit": commit, "git_dirty": dirty, "versions": _versions(),
-        "device": str(device), "cpu_count": cpus, "host": platform.node(), "platform": platform.platform(),
+        "device": str(device), "cpu_count": cpus, "cpu": _cpu(), "host": platform.node(), "platform": platform.platform(),
         "started_at": started_at, "finished_at": utc_now(), "wall_time_s": round(float(wall_time_s), 2),
         "cpu_time_s": None if cpu_time_s is None else round(float(cpu_time_s), 2), "argv": list(sys.argv),
     }

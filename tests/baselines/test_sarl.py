@@ -123,6 +123,13 @@ def test_tiny_sarl_run_writes_curve_checkpoint_and_record(tmp_path: Path, capsys
     assert rec is not None and rec["result"]["episodes"] == 24 and rec["result"]["env_steps"] == 384
     assert rec["status"] == "finished" and rec["config"]["episodes"] == 24 and "device" not in rec["config"]
     assert rec["provenance"]["versions"]["torch"] and rec["provenance"]["cpu_count"] >= 1
+    # the CPU's model and the kernels torch dispatched to: a re-run elsewhere may round differently
+    import torch
+
+    cpu = rec["provenance"]["cpu"]
+    assert cpu["isa"] == torch.backends.cpu.get_cpu_capability()
+    if Path("/proc/cpuinfo").exists():
+        assert cpu["model"] and cpu["model"] in Path("/proc/cpuinfo").read_text()
     run = args.run_dir
     lines = (run / "curve.csv").read_text().splitlines()
     assert lines[0].startswith("episodes,env_steps,wall_time_s,eval_cost,best_cost")
