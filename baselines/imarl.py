@@ -653,8 +653,8 @@ def run_trials(args_list: Sequence[Args], trainer: BatchTrainer | None = None,
 
     Each round, every unfinished trial of a batch runs its next agent-iteration; the rounds' iterations
     run together (:meth:`PPOAgentTrainer.train_many`). Returns one record per trial, in order (None when
-    the ``stop_after`` hook stopped it). A batched trial is bit-identical to the same trial alone in the
-    tests' small settings; at full size it is not always (docs/experiments.md, "Seed batching")."""
+    the ``stop_after`` hook stopped it). A batched trial is bit-identical to the same trial alone (tested
+    at small sizes; checked at the quick budget on B1, docs/experiments.md, "Seed batching")."""
     results, slots = open_slots(args_list)
     for group in batches(slots, lambda s: s.args):
         for slot, rec in zip(group, _run_batch(group, trainer, evaluator)):
