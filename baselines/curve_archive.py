@@ -11,6 +11,7 @@ An archived curve never changes: publishing a different curve under the same tri
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import math
@@ -20,10 +21,10 @@ from pathlib import Path
 from typing import Any
 
 from baselines.common.files import atomic_write_text
-from baselines.common.records import RecordError, reproduces
+from baselines.common.records import RecordError, reproduces, same_run
 
-__all__ = ["COLUMNS", "CurveError", "archive_curves", "archived_curve", "find_run_file", "plain_trial_id",
-           "read_curve", "trial_curve"]
+__all__ = ["COLUMNS", "CurveError", "archive_curves", "archived_curve", "curve_sha256", "curve_text", "find_run_file",
+           "parts_from_archive", "plain_trial_id", "read_curve", "trial_curve"]
 
 COLUMNS = ("episodes", "env_steps", "eval_cost", "best_cost")
 MAX_BYTES = 4 * 2**20  # a report-budget curve is ~100 kB; anything far larger is not a curve
@@ -46,11 +47,13 @@ def archived_curve(trial_id: str, archive: str | Path) -> Path:
     return Path(archive) / f"{plain_trial_id(trial_id)}.csv"
 
 
-def _of_record(path: Path, record: Mapping[str, Any] | None) -> bool:
+def _of_record(path: Path, record: Mapping[str, Any] | None, archives: Sequence[Path] = ()) -> bool:
     """Whether the run folder holding ``path`` is ``record``'s run: True where there is no record to check
     against or the folder has no finished record of its own (``result.json``); else the folder's record
     must :func:`~baselines.common.records.reproduces` ``record`` (other roots can hold another run of the
-    same trial under the same relative path)."""
+    same trial under the same relative path), and a re-run must have the trial's archived learning curve
+    where one of ``archives`` holds it (records older than ``curve_sha256`` cannot say it themselves,
+    and an IMARL trial can end with the same numbers after another training run)."""
     own = path.parent / "result.json"
     if record is None or not own.is_file():
         return True
@@ -60,17 +63,27 @@ def _of_record(path: Path, record: Mapping[str, Any] | None) -> bool:
         mine = json.loads(own.read_text())
     except (ValueError, UnicodeDecodeError):
         return False
-    if not isinstance(mine, dict):
+    if not isinstance(mine, dict) or not reproduces(mine, record):
         return False
-    return reproduces(mine, record)  # the same run (copies differ in labels and paths) or an exact re-run
+    if same_run(mine, record):
+        return True
+    arch = next((p for a in archives if (p := archived_curve(record["trial_id"], a)).is_file()), None)
+    if arch is None:
+        return True
+    try:
+        return (path.parent / "curve.csv").is_file() and curve_text(path.parent / "curve.csv") == arch.read_text()
+    except CurveError:
+        return False
 
 
-def find_run_file(rel: str, roots: Sequence[Path], record: Mapping[str, Any] | None = None) -> Path | None:
+def find_run_file(rel: str, roots: Sequence[Path], record: Mapping[str, Any] | None = None,
+                  archives: Sequence[Path] = ()) -> Path | None:
     """``rel`` (a record's run path) under the first of ``roots`` that has it; absolute paths as they are.
-    With ``record``, a run folder that holds another run of that trial is passed over."""
+    With ``record``, a run folder that holds another run of that trial is passed over (``archives``:
+    curve archives whose copy of the trial's curve a re-run's folder must match)."""
     p = Path(rel)
     cands = [p] if p.is_absolute() else [r / p for r in roots]
-    return next((c for c in cands if c.is_file() and _of_record(c, record)), None)
+    return next((c for c in cands if c.is_file() and _of_record(c, record, archives)), None)
 
 
 def read_curve(path: str | Path) -> list[dict[str, float]]:
@@ -102,6 +115,16 @@ def read_curve(path: str | Path) -> list[dict[str, float]]:
     return rows
 
 
+def curve_text(path: str | Path) -> str:
+    """A curve file's deterministic columns (:data:`COLUMNS`) as the archive stores them."""
+    return _csv(read_curve(path))
+
+
+def curve_sha256(path: str | Path) -> str:
+    """SHA-256 of :func:`curve_text`: what a finished record says of its learning curve (``curve_sha256``)."""
+    return hashlib.sha256(curve_text(path).encode()).hexdigest()
+
+
 def _csv(rows: Iterable[Mapping[str, float]]) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
@@ -109,6 +132,20 @@ def _csv(rows: Iterable[Mapping[str, float]]) -> str:
     for r in rows:
         w.writerow([int(r[c]) if c in ("episodes", "env_steps") else repr(float(r[c])) for c in COLUMNS])
     return buf.getvalue()
+
+
+def parts_from_archive(record: Mapping[str, Any], roots: Sequence[Path], archive: str | Path) -> bool:
+    """Whether ``record``'s own learning curve (in its run folder) differs from the curve archived for its
+    trial id; False where either is missing."""
+    arch = archived_curve(record["trial_id"], archive)
+    rel = (record.get("result") or {}).get("curve")
+    src = find_run_file(rel, roots, record) if rel and arch.is_file() else None
+    if src is None:
+        return False
+    try:
+        return curve_text(src) != arch.read_text()
+    except CurveError:
+        return True
 
 
 def archive_curves(records: Iterable[Mapping[str, Any]], roots: Sequence[Path],
@@ -123,12 +160,12 @@ def archive_curves(records: Iterable[Mapping[str, Any]], roots: Sequence[Path],
         if r.get("status") != "finished" or not r.get("result", {}).get("curve"):
             continue
         dest = archived_curve(r["trial_id"], archive)
-        src = find_run_file(r["result"]["curve"], roots, r)
+        src = find_run_file(r["result"]["curve"], roots, r, [Path(archive)])
         if src is None:
             if not dest.is_file():
                 missing.append(r["trial_id"])
             continue
-        text = _csv(read_curve(src))
+        text = curve_text(src)
         if dest.is_file():
             if dest.read_text() != text:
                 raise CurveError(f"{dest} holds another curve for trial {r['trial_id']} than {src}; "
@@ -147,5 +184,5 @@ def trial_curve(record: Mapping[str, Any], roots: Sequence[Path],
         if p.is_file():
             return read_curve(p)
     rel = record.get("result", {}).get("curve")
-    p = find_run_file(rel, roots, record) if rel else None
+    p = find_run_file(rel, roots, record, archives) if rel else None
     return read_curve(p) if p is not None else None

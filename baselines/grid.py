@@ -8,6 +8,7 @@
     meio grid summary --results runs/grid/results.jsonl [--csv summary.csv]
     meio grid publish --results runs/grid/results.jsonl --models imarl --preset quick
     meio grid verify  --results runs/grid/results.jsonl     # re-evaluate each trial's best model file
+    meio grid compare --results ../at-commit/runs/grid/results.jsonl   # re-runs against the published records
     meio grid plan    --preset quick --seeds 0 1 2          # what is not published yet, its cost, the commands
     meio grid heldout --results benchmarks/results/results.jsonl --runs runs/grid   # held-out rows of older trials
     meio grid report  --results benchmarks/results/results.jsonl runs/grid/results.jsonl --out docs/grid
@@ -37,7 +38,7 @@ from typing import Any
 
 from baselines.common.files import atomic_write_text
 from baselines.common.records import RUN_FACTS, RecordError, ResultsStore, read_records, reproduces  # noqa: F401
-from baselines.curve_archive import archive_curves
+from baselines.curve_archive import archive_curves, parts_from_archive
 from baselines.grid_progress import format_open_trials, open_trials
 from baselines.grid_runner import GRID_MODELS, GridAborted, TrialSpec, run_trials
 from baselines.heldout import HELDOUT_EPISODES, add_heldout, evaluating_code, read_heldout
@@ -269,7 +270,8 @@ def _publish(args: argparse.Namespace) -> int:
     other: set[str] = set()
     for r in finished:  # against the published record, or the first of several stores'
         first = seen.setdefault(r["trial_id"], r)
-        if first is r or reproduces(r, first):
+        # the same numbers are not enough where the published run's curve is archived: it must be that curve
+        if first is r or (reproduces(r, first) and not parts_from_archive(r, roots, archive)):
             keep.append(r)
         else:
             other.add(r["trial_id"])
@@ -277,7 +279,7 @@ def _publish(args: argparse.Namespace) -> int:
     if other:
         print(f"left out {len(other)} records of trials published with another result ({', '.join(sorted(other)[:5])}"
               f"{', ...' if len(other) > 5 else ''}): they are other runs of those trials (another commit, seed "
-              "batch, CPU or result), so their curves, model files and held-out evaluations are not the published "
+              "batch, CPU, result or learning curve), so their curves, model files and held-out evaluations are not the published "
               "trials'; to fill a published trial's files, re-run it from its record's commit with its seed batch on a "
               "CPU like its record's (provenance.cpu)")
     try:
@@ -355,6 +357,18 @@ def _verify(args: argparse.Namespace) -> int:
     return 0
 
 
+def _compare(args: argparse.Namespace) -> int:
+    from baselines.grid_compare import compare_reruns, format_comparison
+
+    recs = [r for p in args.results for r in read_records(p)]
+    published = read_records(args.published)
+    rows, unpublished = compare_reruns(recs, published, _run_roots(args), [Path(args.published).parent / "curves"])
+    print(format_comparison(rows, published, unpublished), end="")
+    if args.strict and any(r["verdict"] == "differs" or r["curve"].startswith("parts") for r in rows):
+        return 1
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="meio grid", description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -421,6 +435,14 @@ def _parser() -> argparse.ArgumentParser:
     vf.add_argument("--results", nargs="+", required=True, help="stores to check")
     vf.add_argument("--runs", nargs="+", metavar="DIR",
                     help="folders the records' run paths start from (default: the folders above each store)")
+    cp = sub.add_parser("compare", help="re-runs of published trials against the published records: reproduced, "
+                                        "same result or differs, where their learning curves part, the CPUs")
+    cp.add_argument("--results", nargs="+", required=True, help="stores holding the re-runs")
+    cp.add_argument("--published", default=str(PUBLISHED), help="the published store (its curves/ folder beside it)")
+    cp.add_argument("--runs", nargs="+", metavar="DIR",
+                    help="folders the re-runs' run paths start from (default: the folders above each store)")
+    cp.add_argument("--strict", action="store_true",
+                    help="exit 1 when a re-run's result differs or its learning curve parts from the published one")
     sub.add_parser("report", help="the grid's tables and figures from records (meio grid report --help)",
                    add_help=False)
     return ap
@@ -435,4 +457,4 @@ def grid_cli(argv: Sequence[str]) -> int:
         return report_cli(argv[1:])
     args = _parser().parse_args(argv)
     return {"run": _run, "status": _status, "summary": _summary, "publish": _publish,
-            "verify": _verify, "plan": _plan, "heldout": _heldout}[args.cmd](args)
+            "verify": _verify, "plan": _plan, "heldout": _heldout, "compare": _compare}[args.cmd](args)

@@ -306,7 +306,7 @@ def _curves(records: Sequence[Mapping[str, Any]], scenario: str, models: Sequenc
 
 
 def _policy_plots(records: Sequence[Mapping[str, Any]], out: Path,
-                  roots: Sequence[Path], periods: int) -> list[Path]:
+                  roots: Sequence[Path], periods: int, archives: Sequence[Path] = ()) -> list[Path]:
     """The best trial's learned policy per scenario, model and preset, where its model file is present."""
     from baselines.policy_plots import plot_policy
     from baselines.saved_policies import load_policy
@@ -320,7 +320,7 @@ def _policy_plots(records: Sequence[Mapping[str, Any]], out: Path,
             best[key] = r
     written = []
     for (sc, model, preset), r in sorted(best.items()):
-        f = find_run_file(r["result"]["best_model"], roots, r)
+        f = find_run_file(r["result"]["best_model"], roots, r, archives)
         if f is None:
             continue
         p = out / f"policy_{sc}_{model}_{preset}.png"
@@ -391,7 +391,7 @@ def write_report(records: Sequence[Mapping[str, Any]], out: str | Path, heuristi
                 say(f"kept {p}: some of its trials' curves are neither archived nor under "
                     f"{', '.join(map(str, roots))}")
     if policies > 0:
-        written += _policy_plots(records, out, roots, policies)
+        written += _policy_plots(records, out, roots, policies, arch)
     p = out / "figures.md"
     atomic_write_text(p, _figures_page(out))
     written.append(p)

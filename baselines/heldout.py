@@ -63,8 +63,10 @@ def paired_savings(costs: np.ndarray, ref_costs: np.ndarray) -> tuple[float, flo
     return float(d.mean()) / ref, se
 
 
-def _evaluate(record: Mapping[str, Any], roots: Sequence[Path], episodes: int, seed: int) -> tuple[Any, Any] | None:
-    """``record``'s best model and DA on the held-out episodes (two ``EvalResult``), None without a model file."""
+def _evaluate(record: Mapping[str, Any], roots: Sequence[Path], episodes: int, seed: int,
+              archives: Sequence[Path] = ()) -> tuple[Any, Any] | None:
+    """``record``'s best model and DA on the held-out episodes (two ``EvalResult``), None without a model file
+    (``archives``: curve archives a re-run's folder must match, :func:`~baselines.curve_archive.find_run_file`)."""
     from baselines.saved_policies import GRID_POLICY_MODELS, load_policy
     from meio_envs.envs.batch import resolve_params
     from meio_envs.evaluation import da_policy, evaluate
@@ -72,7 +74,7 @@ def _evaluate(record: Mapping[str, Any], roots: Sequence[Path], episodes: int, s
     res = record.get("result") or {}
     if record.get("status") != "finished" or record.get("model") not in GRID_POLICY_MODELS or not res.get("best_model"):
         return None
-    path = find_run_file(res["best_model"], roots, record)
+    path = find_run_file(res["best_model"], roots, record, archives)
     if path is None:
         return None
     saved = load_policy(path)
@@ -193,7 +195,7 @@ def add_heldout(records: Iterable[Mapping[str, Any]], roots: Sequence[Path], pat
             if rec.get("status") != "finished" or (prev is not None and (rec["scenario"], tid) in have_costs):
                 continue
             s, n = (prev["seed"], prev["episodes"]) if prev is not None else (seed, episodes)
-            ev = _evaluate(rec, roots, n, s)
+            ev = _evaluate(rec, roots, n, s, [p.parent / "curves"])  # the curves archived beside the file
             if ev is None:
                 if prev is None and (rec.get("result") or {}).get("best_model"):
                     missing.append(tid)

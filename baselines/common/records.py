@@ -359,8 +359,10 @@ class ResultsStore:
 
 RUN_FACTS = ("run_dir", "curve", "best_model", "time_to_beat_heuristic_s", "train_time_s")
 """Result fields that say how a run went rather than what it found (where it wrote its files, wall times):
-a re-run of the same trial may differ in these only. ``batched_trials`` is not one of them: an IMARL
-trial re-run alone diverged from its batched run (B1 quick, after the second evaluation)."""
+a re-run of the same trial may differ in these only. ``batched_trials`` is not one of them: a trial
+computes the same alone as in its batch, but that is tested, not proven for every setting, and for
+records older than ``curve_sha256`` the numbers alone cannot tell two IMARL runs apart that ended at
+the same policy."""
 
 
 def _outcome(r: Mapping[str, Any]) -> dict[str, Any]:

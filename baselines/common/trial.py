@@ -39,6 +39,7 @@ from baselines.common.records import (
     make_record,
     provenance,
 )
+from baselines.curve_archive import curve_sha256
 
 __all__ = [
     "NOT_RESULT_FIELDS",
@@ -212,9 +213,14 @@ def finish(run_dir: str | os.PathLike[str], identity: TrialIdentity, result: Map
     ``code``: the trial's :func:`code_history`. When it was resumed under other code than it started
     with, the provenance lists every version (``code_history``), and a version with uncommitted
     changes anywhere in it marks the record ``git_dirty``: the record must say all that produced it.
+    A result that names its learning curve also gets ``curve_sha256``, the digest of the curve's
+    deterministic columns, so two runs that end at the same numbers by different paths differ.
     """
     res = dict(result)
     res.setdefault("run_dir", str(run_dir))
+    curve = _curve_file(run_dir, res.get("curve"))
+    if curve is not None:  # what the run went through, not only where it ended: part of the outcome
+        res["curve_sha256"] = curve_sha256(curve)
     prov = provenance(device, started_at, wall_time_s, cpu_time_s)
     if code and len(code) > 1:
         prov["code_history"] = [dict(c) for c in code]
@@ -222,6 +228,16 @@ def finish(run_dir: str | os.PathLike[str], identity: TrialIdentity, result: Map
     rec = make_record(identity, res, prov, preset=preset)
     atomic_write_text(Path(run_dir) / RESULT_FILE, json.dumps(rec, indent=2, sort_keys=True) + "\n")
     return rec
+
+
+def _curve_file(run_dir: str | os.PathLike[str], curve: Any) -> Path | None:
+    """The result's learning-curve file (a path as given, else by its name in the run folder), if present."""
+    if not isinstance(curve, str) or not curve:
+        return None
+    for p in (Path(curve), Path(run_dir) / Path(curve).name):
+        if p.is_file():
+            return p
+    return None
 
 
 def failed_record(identity: TrialIdentity, exc: BaseException | str, started_at: str, wall_time_s: float,
