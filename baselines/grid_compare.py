@@ -53,7 +53,10 @@ def _cpu(r: Mapping[str, Any]) -> str:
     cpu = (r.get("provenance") or {}).get("cpu")
     if not isinstance(cpu, Mapping):
         return "-"
-    return " / ".join(str(cpu.get(k)) for k in ("model", "isa") if cpu.get(k)) or "-"
+    parts = [str(cpu[k]) for k in ("model", "isa") if cpu.get(k)]
+    if cpu.get("threads"):
+        parts.append(f"{cpu['threads']} thread{'s' if cpu['threads'] != 1 else ''}")
+    return " / ".join(parts) or "-"
 
 
 def _curves(pub: Mapping[str, Any], rerun: Mapping[str, Any], roots: Sequence[Path],

@@ -179,25 +179,27 @@ def _versions() -> dict[str, str | None]:
     return out
 
 
-def _cpu() -> dict[str, str | None]:
-    """The CPU model and the vector instruction set torch's kernels dispatch to (None where unknown).
+def _cpu() -> dict[str, Any]:
+    """The CPU model, the vector instruction set torch's kernels dispatch to, and torch's intra-op
+    threads (None where unknown or torch is not loaded).
 
-    The same code, seed and packages give the same floats only on CPUs that take the same kernels;
-    training amplifies last-bit differences, so a re-run on another CPU is a different run."""
+    The same code, seed and packages give the same floats only on CPUs that take the same kernels,
+    and with the same number of threads splitting the reductions; training amplifies last-bit
+    differences, so a re-run on another CPU, or with other threads, can be a different run."""
     model = None
     try:
         with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
             model = next((ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name")), None)
     except OSError:  # not Linux
         pass
-    isa = None
+    isa, threads = None, None
     torch = sys.modules.get("torch")  # only where a trainer already imported it: records stay torch-free
     if torch is not None:
         try:
-            isa = str(torch.backends.cpu.get_cpu_capability())
+            isa, threads = str(torch.backends.cpu.get_cpu_capability()), int(torch.get_num_threads())
         except (AttributeError, RuntimeError):
-            isa = None
-    return {"model": model or platform.processor() or None, "isa": isa}
+            pass
+    return {"model": model or platform.processor() or None, "isa": isa, "threads": threads}
 
 
 def code_version() -> dict[str, Any]:

@@ -127,7 +127,7 @@ def test_tiny_sarl_run_writes_curve_checkpoint_and_record(tmp_path: Path, capsys
     import torch
 
     cpu = rec["provenance"]["cpu"]
-    assert cpu["isa"] == torch.backends.cpu.get_cpu_capability()
+    assert cpu["isa"] == torch.backends.cpu.get_cpu_capability() and cpu["threads"] == torch.get_num_threads() >= 1
     if Path("/proc/cpuinfo").exists():
         assert cpu["model"] and cpu["model"] in Path("/proc/cpuinfo").read_text()
     run = args.run_dir
