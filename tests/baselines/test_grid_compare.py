@@ -110,6 +110,9 @@ def test_publish_lends_nothing_from_a_rerun_with_the_same_numbers_but_another_cu
         ("same result", "parts at evaluation 2 of 3"), ("reproduced", "identical"),
         ("differs", "-")]  # the folder under its run path holds another run: its curve is not this record's
     assert abs(rows[2]["delta_points"] - (-1.0)) < 1e-9 and unpublished == ["fake-A1-s9-x"]
+    cpu = rerun[1]["provenance"]["cpu"]  # both records name the machine's CPU
+    if cpu["model"]:
+        assert rows[1]["rerun_cpu"].startswith(cpu["model"]) and rows[1]["published_cpu"] == rows[1]["rerun_cpu"]
     capsys.readouterr()
     assert grid.grid_cli(["compare", "--results", str(again), "--published", str(pub), "--runs", str(tmp_path / "b")]) == 0
     out = capsys.readouterr().out
