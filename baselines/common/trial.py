@@ -39,7 +39,7 @@ from baselines.common.records import (
     make_record,
     provenance,
 )
-from baselines.curve_archive import curve_sha256
+from baselines.curve_archive import CurveError, curve_sha256
 
 __all__ = [
     "NOT_RESULT_FIELDS",
@@ -220,7 +220,10 @@ def finish(run_dir: str | os.PathLike[str], identity: TrialIdentity, result: Map
     res.setdefault("run_dir", str(run_dir))
     curve = _curve_file(run_dir, res.get("curve"))
     if curve is not None:  # what the run went through, not only where it ended: part of the outcome
-        res["curve_sha256"] = curve_sha256(curve)
+        try:
+            res["curve_sha256"] = curve_sha256(curve)
+        except CurveError:  # a curve the archive would refuse (over 4 MiB, a non-finite cost): no digest,
+            pass            # rather than failing a trial that trained to the end
     prov = provenance(device, started_at, wall_time_s, cpu_time_s)
     if code and len(code) > 1:
         prov["code_history"] = [dict(c) for c in code]

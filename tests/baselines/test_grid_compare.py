@@ -15,6 +15,12 @@ from baselines.grid_compare import compare_reruns, curve_parting
 from baselines.grid_runner import TrialSpec, run_trials
 
 FAKE = "tests.baselines.grid_fake"
+
+
+def grid_fake_identity():
+    from tests.baselines.grid_fake import make_args
+
+    return make_args("fake", "A1", 7).identity()
 NONE = ["--heuristics", "no-such-table.csv"]
 
 
@@ -67,6 +73,17 @@ def test_finished_record_carries_its_curve_digest_and_reproduces_needs_it(tmp_pa
                  provenance=dict(rec["provenance"], started_at="2099-01-01T00:00:00+00:00"))
     assert not reproduces(other, rec)
     assert reproduces(dict(other, result=dict(rec["result"])), rec)
+
+    # a curve the archive would refuse leaves the digest out; it never fails a trial that trained to the end
+    from baselines.common.trial import finish
+
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "curve.csv").write_text("episodes,env_steps,eval_cost,best_cost\n10,1280,inf,5.0\n")
+    ident = grid_fake_identity()
+    res = {k: v for k, v in rec["result"].items() if k != "curve_sha256"}
+    out = finish(bad, ident, dict(res, curve=str(bad / "curve.csv")), "cpu", rec["provenance"]["started_at"], 1.0)
+    assert out["status"] == "finished" and "curve_sha256" not in out["result"]
 
 
 def test_publish_lends_nothing_from_a_rerun_with_the_same_numbers_but_another_curve(tmp_path: Path, capsys) -> None:
